@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Stage 5, checks: what the series adds over its base.
+#   checkpatch --strict        every patch
+#   bisect                     every prefix of the series builds (kernel and
+#                              the kselftests it touches)
+#   sparse, W=1                the touched objects, base against series
+#   coccicheck, kernel-doc     the touched files, base against series
+#   arm64                      the touched objects cross-built for arm64
+# Builds happen in a detached worktree of the tree, so the main tree keeps
+# its mtimes. A result is stored per commit and config, so a rerun with the
+# same series repeats no work.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SPARSE=${SPARSE:-$CACHE_DIR/tools/sparse/sparse}
+RESULT_CACHE=$CACHE_DIR/results
+passed=0
+failed=0
+
+ok() {
+	passed=$((passed + 1))
+	printf '  ok    %s\n' "$*"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	printf '  FAIL  %s\n' "$*"
+}
+
+# cached KEY CMD...: run CMD once per KEY; later runs replay its output
+# and exit status.
+cached() {
+	local key=$1 file
+	shift
+	file=$RESULT_CACHE/$key
+	mkdir -p "$RESULT_CACHE"
+	if [ ! -f "$file.rc" ]; then
+		local rc=0
+		"$@" >"$file.out" 2>&1 || rc=$?
+		echo "$rc" >"$file.rc"
+	fi
+	cat "$file.out"
+	return "$(cat "$file.rc")"
+}
+
+work_checkout() {
+	git -C "$WORK" checkout -q --detach "$1"
+}
+
+setup_work() {
+	if ! git -C "$WORK" rev-parse --git-dir >/dev/null 2>&1; then
+		rm -rf "$WORK"
+		mkdir -p "${WORK%/*}"
+		git -C "$TREE" worktree prune
+		git -C "$TREE" worktree add -q --detach "$WORK" base
+	fi
+}
+
+touched_files() {
+	git -C "$TREE" diff --name-only base "$HEAD" -- "$@"
+}
+
+# Kernel C files the series touches (not tools/, not scripts/), as objects.
+touched_objects() {
+	touched_files '*.c' ':!tools/' ':!scripts/' ':!samples/' | sed 's/\.c$/.o/'
+}
+
+check_checkpatch() {
+	local p out spell=()
+	for f in /usr/share/codespell/dictionary.txt \
+		/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt; do
+		[ -f "$f" ] && spell=(--codespell --codespellfile "$f") && break
+	done
+	[ "${#spell[@]}" -gt 0 ] || warn "codespell dictionary not found: checkpatch runs without spelling checks"
+	while IFS= read -r p; do
+		out=$(cd "$TREE" && perl scripts/checkpatch.pl --strict "${spell[@]}" "$p" 2>&1) || true
+		printf '%s\n' "$out" >"$LOG_DIR/checkpatch-${p##*/}.log"
+		if grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out"; then
+			ok "checkpatch --strict ${p##*/}"
+		else
+			not_ok "checkpatch --strict ${p##*/}: $(grep '^total:' <<<"$out")"
+			grep -E '^(ERROR|WARNING|CHECK):' <<<"$out" | head -n 10 | sed 's/^/        /'
+		fi
+	done < <(find "$PATCH_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort)
+}
+
+build_prefix() {
+	local commit=$1 targets
+	work_checkout "$commit"
+	SRC=$WORK OBJ=$WORK/.obj/debug kmake bzImage modules
+	targets=$(git -C "$WORK" diff --name-only base "$commit" -- tools/testing/selftests |
+		awk -F/ 'NF > 4 && $4 != "Makefile" { print $4 }' | sort -u | tr '\n' ' ')
+	if [ -n "$targets" ]; then
+		SRC=$WORK OBJ=$WORK/.obj/debug kmake headers_install
+		make -C "$WORK/tools/testing/selftests" O="$WORK/.obj/debug" ARCH="$ARCH" \
+			TARGETS="$targets" -j"$JOBS" all
+	fi
+}
+
+check_bisect() {
+	local commit cfg subject
+	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
+	cfg=$(sha256sum <"$WORK/.obj/debug/.config" | cut -c1-12)
+	while IFS= read -r commit; do
+		subject=$(git -C "$TREE" log -1 --format=%s "$commit")
+		if cached "bisect-$commit-$cfg" build_prefix "$commit" >"$LOG_DIR/bisect-${commit:0:12}.log"; then
+			ok "builds at ${commit:0:12} $subject"
+		else
+			not_ok "build fails at ${commit:0:12} $subject (log: $LOG_DIR/bisect-${commit:0:12}.log)"
+			tail -n 15 "$LOG_DIR/bisect-${commit:0:12}.log" | sed 's/^/        /'
+		fi
+	done < <(git -C "$TREE" rev-list --reverse "base..$HEAD")
+}
+
+# Diagnostics with line and column numbers dropped, so that a warning the
+# base already had is not new because the series moved it.
+normalize() {
+	{ grep -E '(warning|error):' || true; } | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
+}
+
+# analyze REV: sparse + W=1 (x86_64), arm64 build, kernel-doc and
+# coccicheck on the touched files as they are at REV.
+analyze() {
+	local rev=$1 objs=() files=() o
+	work_checkout "$rev"
+	for o in $(touched_objects); do
+		[ -f "$WORK/${o%.o}.c" ] && objs+=("$o")
+	done
+	for o in $(touched_files '*.c' '*.h' ':!tools/' ':!scripts/'); do
+		[ -f "$WORK/$o" ] && files+=("$o")
+	done
+	echo "== sparse-w1"
+	if [ "${#objs[@]}" -gt 0 ]; then
+		# W=1 and C=2 rebuild the objects even when they are up to date.
+		SRC=$WORK OBJ=$WORK/.obj/debug kmake W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1 | normalize
+	fi
+	echo "== arm64"
+	if [ "${#objs[@]}" -gt 0 ]; then
+		SRC=$WORK OBJ=$WORK/.obj/arm64 KARCH=arm64 kmake "${objs[@]}" 2>&1 | normalize
+	fi
+	echo "== kernel-doc"
+	if [ "${#files[@]}" -gt 0 ]; then
+		(cd "$WORK" && perl scripts/kernel-doc -none -Wall "${files[@]}" 2>&1) | normalize
+	fi
+	echo "== coccicheck"
+	for o in "${objs[@]}"; do
+		SRC=$WORK OBJ=$WORK/.obj/debug kmake C=2 CHECK="$WORK/scripts/coccicheck" \
+			MODE=report "$o" 2>&1 | { grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } |
+			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/' | sort
+	done
+	echo "== end"
+}
+
+section() {
+	sed -n "/^== $2\$/,/^== /p" "$1" | sed '1d;$d'
+}
+
+check_analyzers() {
+	local base_out head_out tool new cfg
+	"$SPARSE" --version >/dev/null 2>&1 ||
+		die "sparse is missing at $SPARSE: run 'make deps' (a check that silently skips counts as failed)"
+	CHECK=$SPARSE "$TREE/scripts/checker-valid.sh" "$SPARSE" -v >/dev/null 2>&1 ||
+		die "$SPARSE is too old for this kernel (scripts/checker-valid.sh); the kernel would silently skip it"
+	need_tool spatch aarch64-linux-gnu-gcc
+	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
+	[ -f "$WORK/.obj/arm64/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" arm64
+	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" | sha256sum | cut -c1-12)
+	base_out=$LOG_DIR/analyze-base.log
+	head_out=$LOG_DIR/analyze-series.log
+	# the base is analyzed for the files the series touches, so it is keyed
+	# by the series too
+	cached "analyze-base-$HEAD-$cfg" analyze base >"$base_out" ||
+		die "analysis of the base failed (log: $base_out)"
+	cached "analyze-series-$HEAD-$cfg" analyze "$HEAD" >"$head_out" ||
+		die "analysis of the series failed (log: $head_out)"
+	for tool in sparse-w1 arm64 kernel-doc coccicheck; do
+		new=$(comm -13 <(section "$base_out" "$tool") <(section "$head_out" "$tool"))
+		if [ -z "$new" ]; then
+			ok "$tool: no new diagnostics"
+		else
+			not_ok "$tool: $(wc -l <<<"$new") new diagnostic(s)"
+			printf '%s\n' "$new" | head -n 20 | sed 's/^/        /'
+		fi
+	done
+}
+
+main() {
+	local start=$SECONDS
+	check_args
+	load_state
+	need_tool git perl make ccache
+	WORK=$CACHE_DIR/work/$BASE_ID-checks
+	HEAD=$(git -C "$TREE" rev-parse series)
+	if [ "$HEAD" = "$(git -C "$TREE" rev-parse base)" ]; then
+		info "checks: the series is empty, nothing to check"
+		record checks 0 0 0 $((SECONDS - start))
+		return
+	fi
+	setup_work
+	info "checks on $(git -C "$TREE" rev-list --count "base..$HEAD") patch(es)"
+	check_checkpatch
+	check_bisect
+	check_analyzers
+	work_checkout "$HEAD"
+	record checks "$passed" "$failed" 0 $((SECONDS - start))
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

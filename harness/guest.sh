@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs inside the VM (see vm.sh): OBJ is the build directory, OUT the
+# host directory that receives the results. Every step runs even when an
+# earlier one failed, and "status" is written last, so the host can tell a
+# finished run from a VM that died.
+set -uo pipefail
+
+OBJ=$1
+OUT=$2
+TIMEOUT=$3
+COLLECTIONS=$4
+TEST_HMM_ARGS=${5:-}
+
+# The host's /lib/modules does not hold this kernel's modules.
+mount --bind "$OBJ/modroot/lib/modules" /lib/modules
+
+# The kselftest tree is on the read-only host filesystem; some tests write
+# next to themselves.
+cp -a "$OBJ/kselftest_install" /tmp/kselftest
+
+# test_hmm with special-purpose memory (reserved by memmap= on the kernel
+# command line) enables the DEVICE_COHERENT variants of hmm-tests;
+# test_hmm.sh's own modprobe then finds it loaded.
+if [ -n "$TEST_HMM_ARGS" ]; then
+	# shellcheck disable=SC2086 # a list of module parameters
+	modprobe test_hmm $TEST_HMM_ARGS >"$OUT/modprobe-test_hmm.log" 2>&1
+fi
+
+tests=()
+for c in $COLLECTIONS; do
+	tests+=(-t "$c")
+done
+(cd /tmp/kselftest && VM_SELFTEST_ITEMS=hmm ./run_kselftest.sh -o "$TIMEOUT" "${tests[@]}") \
+	>"$OUT/kselftest.tap" 2>&1
+
+# Checks of the VM as a whole, in TAP for the same report.
+{
+	echo "TAP version 13"
+	echo "1..2"
+	if grep -q '^test_hmm ' /proc/modules; then
+		echo "not ok 1 vm.test_hmm_unloaded # test_hmm still loaded after hmm-tests"
+	else
+		echo "ok 1 vm.test_hmm_unloaded"
+	fi
+	# Off Hyper-V the mshv_root module must refuse to load with ENODEV.
+	msg=$(modprobe mshv_root 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'No such device' <<<"$msg"; then
+		echo "ok 2 vm.mshv_root_refuses_without_hyperv"
+	else
+		echo "not ok 2 vm.mshv_root_refuses_without_hyperv # modprobe rc=$rc: $msg"
+	fi
+} >"$OUT/vm-checks.tap"
+
+dmesg >"$OUT/dmesg.txt"
+echo finished >"$OUT/status"

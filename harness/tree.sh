@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Stage 2, tree: a git work tree holding the base as one commit (tag
+# "base") and patches/ applied on top with git am, on branch "series".
+#   tree.sh          make the tree match patches/ (a no-op when it does)
+#   tree.sh export   write the tree's series back to patches/
+# Files whose content a run does not change keep their mtimes, so kernel
+# rebuilds stay incremental.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+STAMP_NAME=mshv-uffd-applied
+COVER=0000-cover-letter.patch
+
+git_tree() {
+	git -C "$TREE" "${GIT_IDENT[@]}" "$@"
+}
+
+series_patches() {
+	find "$PATCH_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name "$COVER" | sort
+}
+
+series_hash() {
+	local p
+	series_patches | while IFS= read -r p; do
+		printf '%s\n' "${p##*/}"
+		cat "$p"
+	done | sha256sum | cut -d' ' -f1
+}
+
+create_tree() {
+	local tmp=$TREE.tmp
+	info "creating the work tree $TREE from $BASE_SRC"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	if [ -n "${KSRC:-}" ] && git -C "$BASE_SRC" rev-parse --git-dir >/dev/null 2>&1; then
+		[ -z "$(git -C "$BASE_SRC" status --porcelain --untracked-files=no)" ] ||
+			warn "KSRC has uncommitted changes; only its HEAD is used"
+		git -C "$BASE_SRC" archive --format=tar HEAD | tar -x -C "$tmp"
+	else
+		cp -a "$BASE_SRC/." "$tmp/"
+		rm -f "$tmp/.unpacked"
+	fi
+	if [ -f "$tmp/.config" ] || [ -d "$tmp/include/config" ]; then
+		# Built in place: out-of-tree builds refuse such a source tree.
+		make -C "$tmp" -s mrproper
+	fi
+	git -C "$tmp" init -q -b series
+	printf '/.obj/\n' >>"$tmp/.git/info/exclude"
+	git -C "$tmp" add -A -f
+	GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
+		git -C "$tmp" "${GIT_IDENT[@]}" commit -q -m "base: $BASE_ID"
+	git -C "$tmp" tag base
+	mv "$tmp" "$TREE"
+}
+
+# Keep whatever the tree holds that patches/ does not, so that running the
+# harness never loses a developer's unexported work.
+backup_tree() {
+	local ref wip
+	ref=refs/mshv-uffd/backup/$(date +%Y%m%d-%H%M%S)
+	wip=$(git_tree stash create 2>/dev/null || true)
+	git_tree update-ref "$ref" "${wip:-HEAD}"
+	warn "the tree had commits or changes not in patches/; saved as $ref (make export writes the tree to patches/)"
+}
+
+# Name the patch and the file when git am fails, then leave the tree on
+# the base so that no half-applied series is built.
+am_failed() {
+	local patch=$1 log=$2 file
+	git_tree am --abort >/dev/null 2>&1 || true
+	git_tree reset -q --hard base
+	rm -f "$TREE/.git/$STAMP_NAME"
+	if grep -qE 'Patch format detection failed|does not look like|Patch is empty|missing author' "$log"; then
+		die "malformed patch: $patch ($(grep -m1 -E 'Patch|author|look' "$log"))"
+	fi
+	file=$(sed -nE 's/^error: patch failed: ([^:]+):.*/\1/p; s/^CONFLICT \([^)]*\): Merge conflict in (.*)/\1/p; s/^error: ([^:]+): does not exist in index/\1/p' "$log" | head -n 1)
+	die "patch ${patch##*/} does not apply${file:+: $file} (git am log: $log)"
+}
+
+apply_series() {
+	local old_head new_head p log=$LOG_DIR/git-am.log mtimes
+	old_head=$(git_tree rev-parse HEAD)
+	mtimes=$(mktemp)
+	# path, blob and mtime of every file the old series touched
+	git_tree diff --name-only base "$old_head" | while IFS= read -r p; do
+		[ -f "$TREE/$p" ] || continue
+		printf '%s\t%s\t%s\n' "$(git_tree rev-parse "$old_head:$p")" \
+			"$(stat -c %Y "$TREE/$p")" "$p"
+	done >"$mtimes"
+	git_tree checkout -q series 2>/dev/null || git_tree checkout -q -b series
+	git_tree reset -q --hard base
+	series_patches | while IFS= read -r p; do
+		git_tree am -q --3way --committer-date-is-author-date "$p" >"$log" 2>&1 ||
+			am_failed "$p" "$log"
+	done
+	new_head=$(git_tree rev-parse HEAD)
+	while IFS=$'\t' read -r blob mtime p; do
+		if [ "$(git_tree rev-parse "$new_head:$p" 2>/dev/null)" = "$blob" ]; then
+			touch -d "@$mtime" "$TREE/$p"
+		fi
+	done <"$mtimes"
+	rm -f "$mtimes"
+	printf '%s %s\n' "$(series_hash)" "$new_head" >"$TREE/.git/$STAMP_NAME"
+	info "applied $(series_patches | wc -l) patch(es) from $PATCH_DIR"
+}
+
+sync_tree() {
+	local stamp="" want
+	need_tool git
+	[ -d "$TREE/.git" ] || create_tree
+	git_tree rev-parse -q --verify base >/dev/null || die "$TREE has no 'base' tag; remove it and rerun"
+	[ -f "$TREE/.git/$STAMP_NAME" ] && stamp=$(cat "$TREE/.git/$STAMP_NAME")
+	want="$(series_hash) $(git_tree rev-parse HEAD)"
+	if [ "$stamp" = "$want" ] &&
+		[ -z "$(git_tree status --porcelain --untracked-files=no)" ]; then
+		info "tree already matches patches/"
+		return
+	fi
+	if [ -n "$stamp" ] && { [ "${stamp#* }" != "$(git_tree rev-parse HEAD)" ] ||
+		[ -n "$(git_tree status --porcelain --untracked-files=no)" ]; }; then
+		backup_tree
+	fi
+	apply_series
+}
+
+# The cover letter's subject and text, as format-patch wants them in a
+# branch description: first paragraph the subject, then the blurb.
+cover_description() {
+	local cover=$PATCH_DIR/$COVER
+	if [ ! -f "$cover" ]; then
+		printf '*** SUBJECT HERE ***\n\n*** BLURB HERE ***\n'
+		return
+	fi
+	awk '
+		!body && /^Subject: / { sub(/^Subject: \[[^]]*\] */, ""); subj = $0; insubj = 1; next }
+		!body && insubj && /^[ \t]/ { sub(/^[ \t]+/, " "); subj = subj $0; next }
+		!body && /^$/ { body = 1; print subj; print ""; next }
+		!body { insubj = 0; next }
+		/^[^ ].* \([0-9]+\):$/ { exit }
+		{ lines[++n] = $0 }
+		END { while (n > 0 && lines[n] == "") n--; for (i = 1; i <= n; i++) print lines[i] }
+	' "$cover"
+}
+
+export_series() {
+	local out n date
+	[ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
+	n=$(git_tree rev-list --count base..series)
+	[ "$n" -gt 0 ] || die "branch 'series' in $TREE has no commits on top of base"
+	out=$(mktemp -d)
+	date=$(git_tree log -1 --format=%aD series)
+	GIT_COMMITTER_DATE=$date git_tree -c branch.series.description="$(cover_description)" \
+		format-patch -q --zero-commit --no-signature --cover-letter \
+		--cover-from-description=subject -o "$out" base..series
+	mkdir -p "$PATCH_DIR"
+	find "$PATCH_DIR" -maxdepth 1 -name '*.patch' | while IFS= read -r p; do
+		[ -f "$out/${p##*/}" ] || rm -f "$p"
+	done
+	for p in "$out"/*.patch; do
+		cmp -s "$p" "$PATCH_DIR/${p##*/}" || cp "$p" "$PATCH_DIR/${p##*/}"
+	done
+	rm -rf "$out"
+	printf '%s %s\n' "$(series_hash)" "$(git_tree rev-parse series)" >"$TREE/.git/$STAMP_NAME"
+	info "exported $n patch(es) and the cover letter to $PATCH_DIR"
+}
+
+check_args
+load_state
+case "${1:-sync}" in
+sync) sync_tree ;;
+export) export_series ;;
+*) die "unknown tree action '$1' (sync or export)" ;;
+esac

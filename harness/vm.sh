@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Stage 6, vm: boot the built kernel with virtme-ng on the host's root
+# filesystem and run the installed kselftests with the kernel's
+# run_kselftest.sh (guest.sh). Results, TAP and dmesg, come back through a
+# shared directory, because vng's own exit status says nothing.
+#   vm.sh [VARIANT]   (default: debug)
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+VARIANT=${1:-${VARIANT:-debug}}
+VM_MEMORY=${VM_MEMORY:-4G}
+VM_CPUS=${VM_CPUS:-2}
+VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-1200}
+VM_TIMEOUT=${VM_TIMEOUT:-2700}
+
+# Two 256 MiB DEVICE_COHERENT chunks for test_hmm, carved out of guest RAM
+# above 4 GiB (QEMU puts the RAM that does not fit below the PCI hole there).
+# shellcheck disable=SC2016 # "$" is memmap='s reserved-range syntax
+SPM_CMDLINE='memmap=0x10000000$0x100000000 memmap=0x10000000$0x110000000'
+SPM_ARGS='spm_addr_dev0=0x100000000 spm_addr_dev1=0x110000000'
+
+# KVM is used only when a guest actually boots with it: nested KVM can
+# exist and hang. The answer is kept for this host boot.
+kvm_works() {
+	local probe dir
+	probe=$CACHE_DIR/kvm-probe-$(cat /proc/sys/kernel/random/boot_id)
+	if [ ! -f "$probe" ]; then
+		echo no >"$probe"
+		if [ -w /dev/kvm ]; then
+			dir=$(mktemp -d)
+			timeout 30 vng -r "$KERNEL" --memory 512M --rwdir "$dir" \
+				-- "echo yes > $dir/kvm" </dev/null >/dev/null 2>&1 || true
+			[ -f "$dir/kvm" ] && echo yes >"$probe"
+			rm -rf "$dir"
+		fi
+	fi
+	[ "$(cat "$probe")" = yes ]
+}
+
+main() {
+	local out accel=(--disable-kvm) collections="mm:run_vmtests.sh" start=$SECONDS
+	check_args
+	load_state
+	need_tool vng qemu-system-x86_64 timeout
+	OBJ=$TREE/.obj/$VARIANT
+	KERNEL=$OBJ/arch/x86/boot/bzImage
+	[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run the build stage first"
+	[ -d "$OBJ/kselftest_install" ] || die "no kselftests in $OBJ: run the build stage first"
+	grep -qx 'mshv:.*' "$OBJ/kselftest_install/kselftest-list.txt" &&
+		collections+=" $(grep -m1 '^mshv:' "$OBJ/kselftest_install/kselftest-list.txt")"
+	if kvm_works; then
+		accel=()
+		info "KVM boots a guest here: using it"
+	fi
+	out=$LOG_DIR/vm
+	rm -rf "$out"
+	mkdir -p "$out"
+	info "booting $VARIANT in QEMU (${accel[*]:-kvm}), running: $collections"
+	timeout "$VM_TIMEOUT" vng "${accel[@]}" -r "$KERNEL" --cpus "$VM_CPUS" \
+		--memory "$VM_MEMORY" --rwdir "$out" --append "$SPM_CMDLINE" \
+		-- bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
+		"$collections" "$SPM_ARGS" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
+	[ -f "$out/status" ] ||
+		die "the VM did not finish (timeout ${VM_TIMEOUT}s or crash); console: $LOG_DIR/vm-console.log"
+	record "vm-boot" 1 0 0 $((SECONDS - start))
+}
+
+main "$@"

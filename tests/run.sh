@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# The harness's own tests. They run on a tiny fake Linux 7.2 tree (KSRC)
+# in a scratch cache, so they take seconds and never touch the real tree.
+# The report tests need the kernel's KTAP parser, from the real tree when
+# the tree stage has made one.
+set -euo pipefail
+# shellcheck source=../harness/lib.sh
+. "$(dirname "$0")/../harness/lib.sh"
+
+CALLER_LOG_DIR=$LOG_DIR
+passed=0
+failed=0
+skipped=0
+start=$SECONDS
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+}
+
+skip() {
+	skipped=$((skipped + 1))
+	echo "ok - $* # SKIP"
+}
+
+# expect_fail NAME REGEX CMD...: CMD must exit non-zero and say REGEX.
+expect_fail() {
+	local name=$1 regex=$2 out rc=0
+	shift 2
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -qE "$regex" <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name (rc=$rc, output: $(tail -n 3 <<<"$out" | tr '\n' ' '))"
+	fi
+}
+
+# A scratch environment: fake base tree, cache, patches and logs.
+env_setup() {
+	local dir=$SCRATCH/$1
+	mkdir -p "$dir/ksrc/mm" "$dir/patches" "$dir/logs"
+	printf 'VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n' >"$dir/ksrc/Makefile"
+	printf 'int a;\n' >"$dir/ksrc/mm/a.c"
+	printf 'int b;\n' >"$dir/ksrc/mm/b.c"
+	export KSRC=$dir/ksrc MSHV_UFFD_CACHE=$dir/cache PATCH_DIR=$dir/patches LOG_DIR=$dir/logs
+	"$HARNESS_DIR/base.sh" >/dev/null 2>&1
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	ENV_TREE=$(sed -n 's/^TREE=//p' "$dir/logs/state.env")
+}
+
+commit_in_tree() {
+	local file=$1 text=$2 subject=$3
+	printf '%s\n' "$text" >>"$ENV_TREE/$file"
+	git -C "$ENV_TREE" add "$file"
+	GIT_AUTHOR_DATE="2026-02-0${4:-1}T00:00:00Z" git -C "$ENV_TREE" -c user.name=t \
+		-c user.email=t@example.org commit -q -m "$subject" -m "Why and what." \
+		-m "Signed-off-by: t <t@example.org>"
+}
+
+test_export_round_trip() {
+	local first=$SCRATCH/first
+	env_setup export
+	commit_in_tree mm/a.c 'int a2;' 'mm: first change' 1
+	commit_in_tree mm/b.c 'int b2;' 'mm: second change' 2
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	# a cover letter written by hand keeps its text across exports
+	sed -i 's/\*\*\* SUBJECT HERE \*\*\*/mm: two changes/; s/\*\*\* BLURB HERE \*\*\*/Why the series exists./' \
+		"$PATCH_DIR/0000-cover-letter.patch"
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	cp -a "$PATCH_DIR" "$first"
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	if diff -r "$first" "$PATCH_DIR" >/dev/null; then
+		ok "export twice gives byte-identical patches"
+	else
+		not_ok "export twice differs"
+	fi
+	if grep -q 'Subject: \[PATCH 0/2\] mm: two changes' "$PATCH_DIR/0000-cover-letter.patch" &&
+		grep -q '^Why the series exists.$' "$PATCH_DIR/0000-cover-letter.patch"; then
+		ok "export keeps the cover letter's subject and text"
+	else
+		not_ok "export lost the cover letter's subject or text"
+	fi
+	# from scratch: a new tree made from patches/ exports the same bytes
+	rm -rf "$ENV_TREE"
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	if diff -r "$first" "$PATCH_DIR" >/dev/null; then
+		ok "apply + export round-trips byte-identically"
+	else
+		not_ok "apply + export changed the patches: $(diff -r "$first" "$PATCH_DIR" | head -n 5 | tr '\n' ' ')"
+	fi
+}
+
+test_mtimes() {
+	local before after backup
+	env_setup mtimes
+	commit_in_tree mm/a.c 'int a2;' 'mm: first change' 1
+	commit_in_tree mm/b.c 'int b2;' 'mm: second change' 2
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	rm -rf "$ENV_TREE"
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	touch -d @1000000000 "$ENV_TREE/mm/a.c" "$ENV_TREE/mm/b.c"
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	if [ "$(stat -c %Y "$ENV_TREE/mm/a.c")" = 1000000000 ]; then
+		ok "an unchanged series leaves the tree's mtimes alone"
+	else
+		not_ok "an unchanged series touched mm/a.c"
+	fi
+	# change only the second patch: mm/a.c keeps its mtime, mm/b.c does not
+	sed -i 's/^+int b2;$/+int b3;/' "$PATCH_DIR"/0002-*.patch
+	before=$(stat -c %Y "$ENV_TREE/mm/b.c")
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	after=$(stat -c %Y "$ENV_TREE/mm/b.c")
+	if [ "$(stat -c %Y "$ENV_TREE/mm/a.c")" = 1000000000 ] && [ "$after" != "$before" ] &&
+		grep -q '^int b3;$' "$ENV_TREE/mm/b.c"; then
+		ok "a changed patch rewrites only the files whose content changed"
+	else
+		not_ok "mtimes after changing one patch: a.c $(stat -c %Y "$ENV_TREE/mm/a.c"), b.c $before -> $after"
+	fi
+	# unexported work in the tree is kept on a backup ref, never lost
+	commit_in_tree mm/a.c 'int a9;' 'mm: unexported' 3
+	touch "$PATCH_DIR/0001-mm-first-change.patch"
+	sed -i 's/^+int a2;$/+int a3;/' "$PATCH_DIR"/0001-*.patch
+	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
+	backup=$(git -C "$ENV_TREE" for-each-ref --format='%(refname)' refs/mshv-uffd/backup)
+	if [ -n "$backup" ] && [[ "$(git -C "$ENV_TREE" log --format=%s "$backup")" == *"mm: unexported"* ]]; then
+		ok "unexported commits are saved before the tree is reset"
+	else
+		not_ok "unexported commits were not saved"
+	fi
+}
+
+test_bad_patches() {
+	env_setup badpatch
+	commit_in_tree mm/a.c 'int a2;' 'mm: first change' 1
+	commit_in_tree mm/b.c 'int b2;' 'mm: second change' 2
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+	rm -rf "$ENV_TREE"
+	sed -i 's/^ int b;$/ int nothing_like_this;/' "$PATCH_DIR"/0002-*.patch
+	expect_fail "a patch that does not apply is named, with its file" \
+		'patch 0002-mm-second-change.patch does not apply: mm/b.c' "$HARNESS_DIR/tree.sh"
+	printf 'this is not a patch\n' >"$PATCH_DIR"/0002-mm-second-change.patch
+	expect_fail "a malformed patch is named" \
+		'malformed patch: .*0002-mm-second-change.patch' "$HARNESS_DIR/tree.sh"
+}
+
+test_bad_arguments() {
+	local dir=$SCRATCH/args
+	mkdir -p "$dir/old/mm" "$dir/logs"
+	printf 'VERSION = 6\nPATCHLEVEL = 12\n' >"$dir/old/Makefile"
+	expect_fail "an unsupported ARCH is refused" 'ARCH=riscv is not supported' \
+		env ARCH=riscv "$HARNESS_DIR/run" all
+	expect_fail "a bad JOBS is refused" 'JOBS=many is not a positive number' \
+		env JOBS=many "$HARNESS_DIR/run" all
+	expect_fail "an unknown command is refused" "unknown command 'frobnicate'" \
+		"$HARNESS_DIR/run" frobnicate
+	expect_fail "a KSRC that is not 7.2 is refused" 'is Linux 6.12; the series targets 7.2.y' \
+		env LOG_DIR="$dir/logs" KSRC="$dir/old" "$HARNESS_DIR/base.sh"
+	expect_fail "a KSRC that does not exist is refused" 'KSRC=/nonexistent is not a directory' \
+		env KSRC=/nonexistent "$HARNESS_DIR/base.sh"
+	expect_fail "a missing base is reported with what to do" 'BASE_DEB=/nonexistent.deb does not exist' \
+		env -u KSRC LOG_DIR="$dir/logs" BASE_DEB=/nonexistent.deb "$HARNESS_DIR/base.sh"
+	expect_fail "an unknown config variant is refused" "unknown config variant 'nosuch'" \
+		env LOG_DIR="$LOG_DIR" "$HARNESS_DIR/config.sh" nosuch
+	mkdir -p "$dir/bin"
+	ln -sf "$(command -v bash)" "$dir/bin/bash"
+	ln -sf "$(command -v dirname)" "$dir/bin/dirname"
+	expect_fail "a missing tool is named" "missing tool 'vng'" \
+		env PATH="$dir/bin" JOBS=2 LOG_DIR="$LOG_DIR" "$HARNESS_DIR/vm.sh"
+}
+
+# report.py on hand-made TAP and kernel logs.
+test_report() {
+	local tree dir=$SCRATCH/report
+	tree=$(sed -n 's/^TREE=//p' "$REPO_DIR/build/logs/state.env" 2>/dev/null || true)
+	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
+		skip "report tests (no kernel tree yet for kunit_parser)"
+		return
+	fi
+	mkdir -p "$dir"
+	: >"$dir/stages.tsv"
+	printf 'fine.case\tskip\texplained\n' >"$dir/expected.tsv"
+	cat >"$dir/nested.tap" <<-'END_OF_TAP'
+	TAP version 13
+	1..1
+	# selftests: mm: run_vmtests.sh
+	# TAP version 13
+	# # running ./test_hmm.sh smoke
+	# # TAP version 13
+	# # 1..3
+	# # ok 1 hmm.a
+	# # ok 2 fine.case # SKIP explained
+	# # ok 3 other.case # SKIP not explained
+	# ok 1 test_hmm.sh smoke
+	# 1..1
+	ok 1 selftests: mm: run_vmtests.sh
+	END_OF_TAP
+	printf '[    0.1] booting\n' >"$dir/clean.txt"
+	printf '[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
+	local out rc=0
+	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/clean.txt" \
+		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'unexplained skip: .*other.case' <<<"$out" &&
+		grep -qx '2 passed, 1 failed, 1 skipped' <<<"$out"; then
+		ok "report: nested kselftest TAP counted per case, unexplained skip fails"
+	else
+		not_ok "report on nested TAP (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	fi
+	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
+	rc=0
+	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/warn.txt" \
+		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'WARNING: CPU: 1 PID: 9 at mm/hmm.c:99' <<<"$out" &&
+		grep -qx '3 passed, 1 failed, 1 skipped' <<<"$out"; then
+		ok "report: a kernel WARNING in dmesg fails the VM stage, with the excerpt"
+	else
+		not_ok "report with a WARNING in dmesg (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	fi
+	printf 'TAP version 13\n1..2\n# partial\nok 1 a\n# then nothing\nnot ok 2 selftests: mm: x # TIMEOUT 900 seconds\n' >"$dir/timeout.tap"
+	rc=0
+	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+		--expected "$dir/expected.tsv" --tap "$dir/timeout.tap" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -qx '1 passed, 1 failed, 0 skipped' <<<"$out"; then
+		ok "report: a timed-out test fails"
+	else
+		not_ok "report with a timeout (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	fi
+}
+
+test_export_round_trip
+test_mtimes
+test_bad_patches
+test_bad_arguments
+test_report
+echo "harness tests: $passed passed, $failed failed, $skipped skipped"
+# The scratch runs above pointed LOG_DIR elsewhere; the result row belongs
+# to the caller's log.
+LOG_DIR=$CALLER_LOG_DIR
+RESULTS=$LOG_DIR/results.tsv
+record harness-tests "$passed" "$failed" "$skipped" $((SECONDS - start))
+[ "$failed" -eq 0 ]
