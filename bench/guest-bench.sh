@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs inside the VM for bench.sh: OBJ the build directory, OUT the shared
+# results directory, BENCH the benchmark binary, KIND "series" or "base",
+# RUNS per size.
+set -uo pipefail
+
+OBJ=$1
+OUT=$2
+BENCH=$3
+KIND=$4
+RUNS=$5
+SIZES="32 512 4096 65536"
+
+mount --bind "$OBJ/modroot/lib/modules" /lib/modules
+modprobe test_hmm >"$OUT/modprobe-$KIND.log" 2>&1
+rc=0
+modes=present
+[ "$KIND" = series ] && modes="present mirror cpu"
+for n in $SIZES; do
+	for mode in $modes; do
+		"$BENCH" "$mode" "$n" "$RUNS" >>"$OUT/raw-$KIND.txt" 2>>"$OUT/bench-$KIND.err" || rc=1
+	done
+done
+sed "s/^/$KIND /" "$OUT/raw-$KIND.txt" >"$OUT/bench-$KIND.txt"
+echo "$rc" >"$OUT/status-$KIND"
