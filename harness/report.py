@@ -49,8 +49,28 @@ def unnest(log: List[str]) -> List[str]:
 	return out
 
 
+PLAN = re.compile(r'^1\.\.[0-9]+')
+
+
+def plan_first(kp, lines: List[str]) -> List[str]:
+	"""TAP 13 allows the plan after the results (run_vmtests.sh puts it
+	there); kunit_parser wants it after the version line, or it gives the
+	first test's output to the parent and takes the plan for a test."""
+	for v, line in enumerate(lines):
+		if kp.TAP_START.match(line) or kp.KTAP_START.match(line):
+			break
+	else:
+		return lines
+	if v + 1 < len(lines) and PLAN.match(lines[v + 1]):
+		return lines
+	for p in range(len(lines) - 1, v, -1):
+		if PLAN.match(lines[p]):
+			return lines[:v + 1] + [lines[p]] + lines[v + 1:p] + lines[p + 1:]
+	return lines
+
+
 def leaves(kp, printer, lines: List[str], prefix: str) -> Iterator[Leaf]:
-	top = kp.parse_run_tests(lines, printer)
+	top = kp.parse_run_tests(plan_first(kp, lines), printer)
 	if top.status == kp.TestStatus.FAILURE_TO_PARSE_TESTS:
 		yield Leaf(prefix or 'TAP', 'fail', 'no TAP output')
 		return

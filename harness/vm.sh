@@ -39,7 +39,7 @@ kvm_works() {
 }
 
 main() {
-	local out accel=(--disable-kvm) collections="mm:run_vmtests.sh" start=$SECONDS
+	local out accel=(--disable-kvm) selection="-t mm:run_vmtests.sh" start=$SECONDS
 	check_args
 	load_state
 	need_tool vng qemu-system-x86_64 timeout
@@ -47,8 +47,9 @@ main() {
 	KERNEL=$OBJ/arch/x86/boot/bzImage
 	[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run the build stage first"
 	[ -d "$OBJ/kselftest_install" ] || die "no kselftests in $OBJ: run the build stage first"
-	grep -qx 'mshv:.*' "$OBJ/kselftest_install/kselftest-list.txt" &&
-		collections+=" $(grep -m1 '^mshv:' "$OBJ/kselftest_install/kselftest-list.txt")"
+	if grep -q '^mshv:' "$OBJ/kselftest_install/kselftest-list.txt"; then
+		selection+=" -c mshv"
+	fi
 	if kvm_works; then
 		accel=()
 		info "KVM boots a guest here: using it"
@@ -56,11 +57,11 @@ main() {
 	out=$LOG_DIR/vm
 	rm -rf "$out"
 	mkdir -p "$out"
-	info "booting $VARIANT in QEMU (${accel[*]:-kvm}), running: $collections"
+	info "booting $VARIANT in QEMU (${accel[*]:-kvm}), running: $selection"
 	timeout "$VM_TIMEOUT" vng "${accel[@]}" -r "$KERNEL" --cpus "$VM_CPUS" \
 		--memory "$VM_MEMORY" --rwdir "$out" --append "$SPM_CMDLINE" \
 		-- bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
-		"$collections" "$SPM_ARGS" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
+		"$selection" "$SPM_ARGS" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
 	[ -f "$out/status" ] ||
 		die "the VM did not finish (timeout ${VM_TIMEOUT}s or crash); console: $LOG_DIR/vm-console.log"
 	record "vm-boot" 1 0 0 $((SECONDS - start))
