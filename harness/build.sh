@@ -14,7 +14,9 @@ VARIANT=${1:-${VARIANT:-debug}}
 selftest_targets() {
 	local t
 	for t in mm mshv; do
-		[ -d "$TREE/tools/testing/selftests/$t" ] && printf '%s ' "$t"
+		if [ -d "$TREE/tools/testing/selftests/$t" ]; then
+			printf '%s ' "$t"
+		fi
 	done
 }
 

@@ -55,7 +55,7 @@ install_sparse() {
 		die "the sparse source package could not be fetched (log: $LOG_DIR/apt-sparse.log)"
 	src=$(find "$dest.src" -mindepth 1 -maxdepth 1 -type d -name 'sparse-*' | head -n 1)
 	[ -n "$src" ] || die "no sparse source tree in $dest.src"
-	run_logged sparse-build make -C "$src" -j"$JOBS" HAVE_LLVM=no HAVE_GTK=no HAVE_SQLITE=no sparse
+	run_logged sparse-build make -C "$src" -j"$JOBS" CC=gcc HAVE_LLVM=no HAVE_GTK=no HAVE_SQLITE=no sparse
 	mkdir -p "$dest"
 	cp "$src/sparse" "$dest/sparse"
 	rm -rf "$dest.src"

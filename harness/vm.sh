@@ -16,6 +16,10 @@ VM_TIMEOUT=${VM_TIMEOUT:-2700}
 
 # Two 256 MiB DEVICE_COHERENT chunks for test_hmm, carved out of guest RAM
 # above 4 GiB (QEMU puts the RAM that does not fit below the PCI hole there).
+# Off unless VM_TEST_HMM_COHERENT=1: on the 7.2.13 base itself the
+# coherent variants fail 9 cases, oops, and test_hmm's unload WARNs in
+# folio_zone_device_data() for every coherent chunk (data/expected.tsv).
+VM_TEST_HMM_COHERENT=${VM_TEST_HMM_COHERENT:-0}
 # shellcheck disable=SC2016 # "$" is memmap='s reserved-range syntax
 SPM_CMDLINE='memmap=0x10000000$0x100000000 memmap=0x10000000$0x110000000'
 SPM_ARGS='spm_addr_dev0=0x100000000 spm_addr_dev1=0x110000000'
@@ -39,7 +43,7 @@ kvm_works() {
 }
 
 main() {
-	local out accel=(--disable-kvm) selection="-t mm:run_vmtests.sh" start=$SECONDS
+	local out accel=(--disable-kvm) selection="-t mm:ksft_hmm.sh" start=$SECONDS
 	check_args
 	load_state
 	need_tool vng qemu-system-x86_64 timeout
@@ -54,14 +58,19 @@ main() {
 		accel=()
 		info "KVM boots a guest here: using it"
 	fi
+	local append=() spm=""
+	if [ "$VM_TEST_HMM_COHERENT" = 1 ]; then
+		append=(--append "$SPM_CMDLINE")
+		spm=$SPM_ARGS
+	fi
 	out=$LOG_DIR/vm
 	rm -rf "$out"
 	mkdir -p "$out"
 	info "booting $VARIANT in QEMU (${accel[*]:-kvm}), running: $selection"
 	timeout "$VM_TIMEOUT" vng "${accel[@]}" -r "$KERNEL" --cpus "$VM_CPUS" \
-		--memory "$VM_MEMORY" --rwdir "$out" --append "$SPM_CMDLINE" \
+		--memory "$VM_MEMORY" --rwdir "$out" "${append[@]}" \
 		-- bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
-		"$selection" "$SPM_ARGS" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
+		"$selection" "$spm" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
 	[ -f "$out/status" ] ||
 		die "the VM did not finish (timeout ${VM_TIMEOUT}s or crash); console: $LOG_DIR/vm-console.log"
 	record "vm-boot" 1 0 0 $((SECONDS - start))
