@@ -144,9 +144,11 @@ analyze() {
 		(cd "$WORK" && perl scripts/kernel-doc -none -Wall "${files[@]}" 2>&1) | normalize
 	fi
 	echo "== coccicheck"
+	# scripts/coccicheck's own single-file mode (what C=1 CHECK= runs for
+	# each object; under C=2 it would also check the prepare objects).
 	for o in "${objs[@]}"; do
-		SRC=$WORK OBJ=$WORK/.obj/debug kmake C=2 CHECK="$WORK/scripts/coccicheck" \
-			MODE=report "$o" 2>&1 | { grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } |
+		(cd "$WORK" && C=1 MODE=report srctree=. scripts/coccicheck "${o%.o}.c") |
+			{ grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } |
 			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/' | sort
 	done
 	echo "== end"
@@ -162,7 +164,7 @@ check_analyzers() {
 		die "sparse is missing at $SPARSE: run 'make deps' (a check that silently skips counts as failed)"
 	CHECK=$SPARSE "$TREE/scripts/checker-valid.sh" "$SPARSE" -v >/dev/null 2>&1 ||
 		die "$SPARSE is too old for this kernel (scripts/checker-valid.sh); the kernel would silently skip it"
-	need_tool spatch aarch64-linux-gnu-gcc
+	need_tool spatch ocamlfind aarch64-linux-gnu-gcc
 	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
 	[ -f "$WORK/.obj/arm64/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" arm64
 	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" | sha256sum | cut -c1-12)

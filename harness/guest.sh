@@ -10,6 +10,7 @@ OUT=$2
 TIMEOUT=$3
 SELECTION=$4
 TEST_HMM_ARGS=${5:-}
+EXCLUDED=${6:-}
 
 # The host's /lib/modules does not hold this kernel's modules.
 mount --bind "$OBJ/modroot/lib/modules" /lib/modules
@@ -17,6 +18,19 @@ mount --bind "$OBJ/modroot/lib/modules" /lib/modules
 # The kselftest tree is on the read-only host filesystem; some tests write
 # next to themselves.
 cp -a "$OBJ/kselftest_install" /tmp/kselftest
+
+# Tests the VM must not run (data/excluded-tests.tsv): the binary, in this
+# private copy only, is wrapped to pass kselftest_harness's -T NAME.
+while IFS=$'\t' read -r bin name _; do
+	case "$bin" in "" | "#"*) continue ;; esac
+	[ -x "/tmp/kselftest/$bin" ] || continue
+	[ -e "/tmp/kselftest/$bin.real" ] || mv "/tmp/kselftest/$bin" "/tmp/kselftest/$bin.real"
+	# shellcheck disable=SC2016 # the wrapper's own "$0" and "$@"
+	args=$(sed -n 's/^exec "$0.real"\(.*\) "$@"$/\1/p' "/tmp/kselftest/$bin" 2>/dev/null)
+	# shellcheck disable=SC2016 # the wrapper's own "$0" and "$@"
+	printf '#!/bin/sh\nexec "$0.real"%s -T %s "$@"\n' "$args" "$name" >"/tmp/kselftest/$bin"
+	chmod +x "/tmp/kselftest/$bin"
+done <"$EXCLUDED"
 
 # test_hmm with special-purpose memory (reserved by memmap= on the kernel
 # command line) enables the DEVICE_COHERENT variants of hmm-tests;

@@ -162,6 +162,7 @@ def main() -> int:
 	ap.add_argument('--expected', required=True, help='expected skips/failures')
 	ap.add_argument('--dmesg', help='guest kernel log')
 	ap.add_argument('--dmesg-patterns', help='regexes that fail the run')
+	ap.add_argument('--excluded', help='tests the VM did not run, with reasons')
 	args = ap.parse_args()
 
 	kp, printer = load_parser(args.tree)
@@ -213,6 +214,12 @@ def main() -> int:
 			else:
 				passed += 1
 
+	if args.excluded:
+		with open(args.excluded, encoding='utf-8') as f:
+			for line in f:
+				if line.strip() and not line.startswith('#'):
+					binary, name, reason = line.rstrip('\n').split('\t')
+					print(f'not run: {binary} {name}: {reason}')
 	for p in problems:
 		print(p)
 	print(f'{passed} passed, {failed} failed, {skipped} skipped')
