@@ -150,7 +150,10 @@ export_series() {
 	[ "$n" -gt 0 ] || die "branch 'series' in $TREE has no commits on top of base"
 	out=$(mktemp -d)
 	date=$(git_tree log -1 --format=%aD series)
-	GIT_COMMITTER_DATE=$date git_tree -c branch.series.description="$(cover_description)" \
+	# The cover letter is the series author's, dated like its last patch.
+	GIT_COMMITTER_DATE=$date git_tree -c user.name="$(git_tree log -1 --format=%an series)" \
+		-c user.email="$(git_tree log -1 --format=%ae series)" \
+		-c branch.series.description="$(cover_description)" \
 		format-patch -q --zero-commit --no-signature --cover-letter \
 		--cover-from-description=subject -o "$out" base..series
 	mkdir -p "$PATCH_DIR"
