@@ -74,9 +74,14 @@ check_checkpatch() {
 	done
 	[ "${#spell[@]}" -gt 0 ] || warn "codespell dictionary not found: checkpatch runs without spelling checks"
 	while IFS= read -r p; do
-		out=$(cd "$TREE" && perl scripts/checkpatch.pl --strict "${spell[@]}" "$p" 2>&1) || true
+		# Debian's python3 first: checkpatch's spdxcheck.py needs its
+		# python3-ply and python3-git, not some other python3 on PATH.
+		out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
+			"${spell[@]}" "$p" 2>&1) || true
 		printf '%s\n' "$out" >"$LOG_DIR/checkpatch-${p##*/}.log"
-		if grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out"; then
+		if grep -q '^Traceback' <<<"$out"; then
+			not_ok "checkpatch --strict ${p##*/}: a checkpatch helper crashed (log: $LOG_DIR/checkpatch-${p##*/}.log)"
+		elif grep -qE '^total: 0 errors, 0 warnings, 0 checks|has no obvious style problems' <<<"$out"; then
 			ok "checkpatch --strict ${p##*/}"
 		else
 			not_ok "checkpatch --strict ${p##*/}: $(grep '^total:' <<<"$out")"
