@@ -137,8 +137,15 @@ analyze() {
 	done
 	echo "== sparse-w1"
 	if [ "${#objs[@]}" -gt 0 ]; then
+		local out
 		# W=1 and C=2 rebuild the objects even when they are up to date.
-		SRC=$WORK OBJ=$WORK/.obj/debug kmake W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1 | normalize
+		out=$(SRC=$WORK OBJ=$WORK/.obj/debug kmake W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1)
+		# kbuild prints "CHECK file" for every file it gave to sparse
+		for o in "${objs[@]}"; do
+			grep -qE "^ +CHECK +.*${o%.o}\.c\$" <<<"$out" ||
+				{ echo "sparse did not check ${o%.o}.c" >&2; return 1; }
+		done
+		normalize <<<"$out"
 	fi
 	echo "== arm64"
 	if [ "${#objs[@]}" -gt 0 ]; then
@@ -146,7 +153,9 @@ analyze() {
 	fi
 	echo "== kernel-doc"
 	if [ "${#files[@]}" -gt 0 ]; then
-		(cd "$WORK" && perl scripts/kernel-doc -none -Wall "${files[@]}" 2>&1) | normalize
+		# 7.2's kernel-doc (Python) says "Warning: FILE:LINE message".
+		(cd "$WORK" && ./scripts/kernel-doc -none -Wall "${files[@]}" 2>&1) |
+			{ grep -iE '^(warning|error)' || true; } | sed -E 's/:[0-9]+ / /' | sort
 	fi
 	echo "== coccicheck"
 	# scripts/coccicheck's own single-file mode (what C=1 CHECK= runs for
@@ -172,7 +181,8 @@ check_analyzers() {
 	need_tool spatch ocamlfind aarch64-linux-gnu-gcc
 	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
 	[ -f "$WORK/.obj/arm64/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" arm64
-	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" | sha256sum | cut -c1-12)
+	# this script is part of the key: a fixed analysis must not replay an old one
+	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" "$0" | sha256sum | cut -c1-12)
 	base_out=$LOG_DIR/analyze-base.log
 	head_out=$LOG_DIR/analyze-series.log
 	# the base is analyzed for the files the series touches, so it is keyed
