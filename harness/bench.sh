@@ -39,11 +39,13 @@ main() {
 	"$HARNESS_DIR/tree.sh"
 	load_state
 	need_tool vng gnuplot gcc
-	work=$CACHE_DIR/work/$BASE_ID-checks
+	# The base kernel gets a worktree of its own, so make bench and make
+	# check never move each other's sources.
+	work=$CACHE_DIR/work/$BASE_ID-bench-base
 	if ! git -C "$work" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$TREE" worktree prune
 		git -C "$TREE" worktree add -q --detach "$work" base
 	fi
-	git -C "$work" checkout -q --detach base
 	info "building the non-debug kernels (series and base)"
 	build_bench_kernel "$TREE"
 	build_bench_kernel "$work"
