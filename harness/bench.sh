@@ -11,6 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 BENCH_RUNS=${BENCH_RUNS:-7}
+BENCH_LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 
 build_bench_kernel() {
 	local src=$1
@@ -25,7 +26,7 @@ boot() {
 	local src=$1 kind=$2 out=$3
 	timeout 3600 vng --disable-kvm -r "$src/.obj/bench/arch/x86/boot/bzImage" --cpus 2 \
 		--memory 4G --rwdir "$out" -- bash "$REPO_DIR/bench/guest-bench.sh" \
-		"$src/.obj/bench" "$out" "$out/hmm-uffd-bench" "$kind" "$BENCH_RUNS" \
+		"$src/.obj/bench" "$out" "$out/hmm-uffd-bench" "$kind" "$BENCH_RUNS" "$BENCH_LARGE_RUNS" \
 		</dev/null >"$LOG_DIR/bench-vm-$kind.log" 2>&1 || true
 	[ "$(cat "$out/status-$kind" 2>/dev/null)" = 0 ] ||
 		die "the $kind benchmark did not finish: $out/bench-$kind.err, $LOG_DIR/bench-vm-$kind.log"
