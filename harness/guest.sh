@@ -32,6 +32,19 @@ while IFS=$'\t' read -r bin name _; do
 	chmod +x "/tmp/kselftest/$bin"
 done <"$EXCLUDED"
 
+# Swap for the MADV_PAGEOUT cases of hmm-tests: the VM has no disk, so a
+# zram device. Without it those cases skip, which the report does not
+# accept, so a failure here shows up there with the reason in swap.log.
+{
+	echo 512M >/sys/block/zram0/disksize &&
+		mkswap /dev/zram0 && swapon /dev/zram0 && cat /proc/swaps
+} >"$OUT/swap.log" 2>&1
+
+# hmm-tests' evicted_file_read needs a file system whose page cache can be
+# dropped: /tmp is tmpfs, the shared result directory is not.
+mkdir -p "$OUT/files"
+export HMM_UFFD_FILE_DIR="$OUT/files"
+
 # test_hmm with special-purpose memory (reserved by memmap= on the kernel
 # command line) enables the DEVICE_COHERENT variants of hmm-tests;
 # test_hmm.sh's own modprobe then finds it loaded. vm.sh passes the
