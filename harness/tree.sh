@@ -90,6 +90,8 @@ apply_series() {
 	done >"$mtimes"
 	git_tree checkout -q series 2>/dev/null || git_tree checkout -q -b series
 	git_tree reset -q --hard base
+	# patches/ is the truth now, its cover letter text included.
+	git_tree config --unset branch.series.description || true
 	series_patches | while IFS= read -r p; do
 		git_tree am -q --3way --committer-date-is-author-date "$p" >"$log" 2>&1 ||
 			am_failed "$p" "$log"
@@ -125,9 +127,17 @@ sync_tree() {
 }
 
 # The cover letter's subject and text, as format-patch wants them in a
-# branch description: first paragraph the subject, then the blurb.
+# branch description: first paragraph the subject, then the blurb. The
+# text is edited with `git branch --edit-description series` in the tree
+# (format-patch's own source for it); without one, the text already in
+# patches/ is kept.
 cover_description() {
-	local cover=$PATCH_DIR/$COVER
+	local cover=$PATCH_DIR/$COVER desc
+	desc=$(git_tree config branch.series.description || true)
+	if [ -n "$desc" ]; then
+		printf '%s\n' "$desc"
+		return
+	fi
 	if [ ! -f "$cover" ]; then
 		printf '*** SUBJECT HERE ***\n\n*** BLURB HERE ***\n'
 		return
