@@ -5,10 +5,15 @@
  * range) against the CPU touching the same pages, with the same handler:
  * one UFFDIO_COPY per page in both. Also times HMM_DMIRROR_READ on pages
  * that are already present, which exists on the base kernel too.
+ * "walks" counts, with the function profiler, the page table walk callbacks
+ * one mirror call makes per page: a count that TCG's timing noise cannot
+ * blur, and that grows with NPAGES if the walk restarts rather than resumes
+ * after each lock drop.
  *
  *   hmm-uffd-bench MODE NPAGES RUNS
- *     MODE: mirror | cpu | present
- * Prints one line per run: "MODE NPAGES ns_per_page".
+ *     MODE: mirror | cpu | present | walks
+ * Prints one line per run: "MODE NPAGES ns_per_page" ("walks NPAGES
+ * callbacks_per_page" for walks).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -120,6 +125,45 @@ static void handler_stop(struct handler *h)
 	free(h->src);
 }
 
+#define TRACEFS "/sys/kernel/tracing"
+
+static void tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die(path);
+	close(fd);
+}
+
+/* Hits of the hmm walk's pmd and hole callbacks, over every CPU. */
+static unsigned long walk_callbacks(void)
+{
+	char path[256], name[128], line[512];
+	unsigned long total = 0, hits;
+	unsigned int cpu;
+	FILE *f;
+
+	for (cpu = 0;; cpu++) {
+		snprintf(path, sizeof(path), TRACEFS "/trace_stat/function%u", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%127s %lu", name, &hits) == 2 &&
+			    (!strcmp(name, "hmm_vma_walk_pmd") ||
+			     !strcmp(name, "hmm_vma_walk_hole")))
+				total += hits;
+		fclose(f);
+	}
+	if (!cpu)
+		die(TRACEFS "/trace_stat/function0");
+	return total;
+}
+
 static uint64_t mirror(int dev, unsigned long req, char *addr, char *buf,
 		       unsigned long npages)
 {
@@ -151,7 +195,7 @@ int main(int argc, char **argv)
 	size_t len;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s mirror|cpu|present NPAGES RUNS\n", argv[0]);
+		fprintf(stderr, "usage: %s mirror|cpu|present|walks NPAGES RUNS\n", argv[0]);
 		return 2;
 	}
 	mode = argv[1];
@@ -179,17 +223,32 @@ int main(int argc, char **argv)
 			       (double)mirror(dev, HMM_DMIRROR_READ, addr, buf, npages) / npages);
 		return 0;
 	}
-	if (strcmp(mode, "mirror") && strcmp(mode, "cpu")) {
+	if (strcmp(mode, "mirror") && strcmp(mode, "cpu") && strcmp(mode, "walks")) {
 		fprintf(stderr, "hmm-uffd-bench: unknown mode '%s'\n", mode);
 		return 2;
 	}
 	handler_start(&h, addr, len);
+	if (strcmp(mode, "walks") == 0) {
+		tracefs_write("set_ftrace_filter", "hmm_vma_walk_pmd\nhmm_vma_walk_hole\n");
+		tracefs_write("function_profile_enabled", "1");
+	}
 	for (run = 0; run < runs; run++) {
 		uint64_t t;
 
 		/* every page missing again; the mirror is invalidated too */
 		if (madvise(addr, len, MADV_DONTNEED))
 			die("madvise");
+		if (strcmp(mode, "walks") == 0) {
+#ifdef HMM_DMIRROR_READ_UNLOCKABLE
+			unsigned long before = walk_callbacks();
+
+			mirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, addr, buf, npages);
+			printf("walks %lu %.3f\n", npages,
+			       (double)(walk_callbacks() - before) / npages);
+			fflush(stdout);
+			continue;
+#endif
+		}
 		if (strcmp(mode, "mirror") == 0) {
 #ifdef HMM_DMIRROR_READ_UNLOCKABLE
 			t = mirror(dev, HMM_DMIRROR_READ_UNLOCKABLE, addr, buf, npages);
@@ -211,6 +270,10 @@ int main(int argc, char **argv)
 		}
 		printf("%s %lu %.1f\n", mode, npages, (double)t / npages);
 		fflush(stdout);
+	}
+	if (strcmp(mode, "walks") == 0) {
+		tracefs_write("function_profile_enabled", "0");
+		tracefs_write("set_ftrace_filter", "");
 	}
 	handler_stop(&h);
 	return 0;
