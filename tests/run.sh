@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/../harness/lib.sh"
 
 CALLER_LOG_DIR=$LOG_DIR
+FAKE_KERNEL=$REPO_DIR/tests/fake-kernel
 passed=0
 failed=0
 skipped=0
@@ -43,12 +44,18 @@ expect_fail() {
 }
 
 # A scratch environment: fake base tree, cache, patches and logs.
+#   env_setup NAME [fake]   fake: the tree also holds tests/fake-kernel/tree
 env_setup() {
 	local dir=$SCRATCH/$1
 	mkdir -p "$dir/ksrc/mm" "$dir/patches" "$dir/logs"
 	printf 'VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n' >"$dir/ksrc/Makefile"
 	printf 'int a;\n' >"$dir/ksrc/mm/a.c"
 	printf 'int b;\n' >"$dir/ksrc/mm/b.c"
+	if [ "${2:-}" = fake ]; then
+		cp -a "$FAKE_KERNEL/tree/." "$dir/ksrc/"
+		# diagnostics the base already has are not the series'
+		printf '/* FAKE: w1-warning sparse-warning kdoc-warning cocci-report */\n' >>"$dir/ksrc/mm/b.c"
+	fi
 	export KSRC=$dir/ksrc MSHV_UFFD_CACHE=$dir/cache PATCH_DIR=$dir/patches LOG_DIR=$dir/logs
 	"$HARNESS_DIR/base.sh" >/dev/null 2>&1
 	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
@@ -236,11 +243,130 @@ test_report() {
 	fi
 }
 
+# checks.sh itself, run on a fake tree whose tools (tests/fake-kernel) act
+# on markers in the C files: each check must turn red on what it exists to
+# catch, and stay green on what the base already had.
+#   checks_series NAME EDIT...   a series of one commit per EDIT
+#                                ("file<TAB>sed expression<TAB>subject")
+checks_series() {
+	local name=$1 edit file expr subject n=0
+	shift
+	env_setup "checks-$name" fake
+	for edit in "$@"; do
+		IFS=$'\t' read -r file expr subject <<<"$edit"
+		n=$((n + 1))
+		sed -i "$expr" "$ENV_TREE/$file"
+		git -C "$ENV_TREE" add "$file"
+		GIT_AUTHOR_DATE="2026-02-0${n}T00:00:00Z" git -C "$ENV_TREE" -c user.name=t \
+			-c user.email=t@example.org commit -q -m "$subject" -m "Why and what." \
+			-m "Signed-off-by: t <t@example.org>"
+	done
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+}
+
+# run_checks [CHECKS_SH]: checks.sh with the fake tools first on PATH;
+# sets CHECKS_OUT and CHECKS_RC.
+run_checks() {
+	CHECKS_RC=0
+	CHECKS_OUT=$(PATH="$FAKE_KERNEL/bin:$PATH" SPARSE="$FAKE_KERNEL/bin/sparse" \
+		"${1:-$HARNESS_DIR/checks.sh}" 2>&1) || CHECKS_RC=$?
+}
+
+# expect_red NAME FAILREGEX [REGEX]: checks.sh fails, with exactly one FAIL
+# line, which matches FAILREGEX; its output also matches REGEX.
+expect_red() {
+	local name=$1 want=$2 also=${3:-.} fails
+	fails=$(grep '^  FAIL' <<<"$CHECKS_OUT" || true)
+	if [ "$CHECKS_RC" -ne 0 ] && [ "$(grep -c . <<<"$fails")" -eq 1 ] &&
+		grep -qE "$want" <<<"$fails" && grep -qE "$also" <<<"$CHECKS_OUT"; then
+		ok "$name"
+	else
+		not_ok "$name (rc=$CHECKS_RC): $(tail -n 12 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+}
+
+test_checks() {
+	local log
+	# green: two clean patches; mm/b.c keeps every diagnostic the base had
+	checks_series green $'mm/a.c\t$a int a2;\tmm: first' $'mm/b.c\t1a int b2;\tmm: second'
+	run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && ! grep -q '^  FAIL' <<<"$CHECKS_OUT" &&
+		[ "$(grep -c '^  ok' <<<"$CHECKS_OUT")" -eq 8 ]; then
+		ok "checks: a clean series passes all 8 checks; the base's own diagnostics are not new"
+	else
+		not_ok "checks on a clean series (rc=$CHECKS_RC): $(tail -n 12 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+	# a second run replays every build; a change to the checks' code does not
+	log=$SCRATCH/checks-green/make.log
+	FAKE_MAKE_LOG=$log run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && ! grep -qE 'bzImage|\.o' "$log" 2>/dev/null; then
+		ok "checks: an unchanged series and harness replays the cached results"
+	else
+		not_ok "checks: the second run rebuilt: $(tr '\n' '|' <"$log" 2>/dev/null)"
+	fi
+	rm -f "$log"
+	mkdir -p "$SCRATCH/repo-copy"
+	cp -a "$REPO_DIR/harness" "$REPO_DIR/configs" "$REPO_DIR/data" "$SCRATCH/repo-copy/"
+	printf '# a change to the checks\n' >>"$SCRATCH/repo-copy/harness/checks.sh"
+	FAKE_MAKE_LOG=$log run_checks "$SCRATCH/repo-copy/harness/checks.sh"
+	if [ "$CHECKS_RC" -eq 0 ] && [ "$(grep -c 'bzImage' "$log" 2>/dev/null)" -eq 2 ] &&
+		grep -q '^arm64 .*mm/a\.o' "$log"; then
+		ok "checks: changed check code reruns every cached check"
+	else
+		not_ok "checks: changed code did not rerun the cached checks: $(tr '\n' '|' <"$log" 2>/dev/null)"
+	fi
+
+	checks_series bisect $'mm/a.c\t$a /* FAKE: build-error */\tmm: breaks the build' \
+		$'mm/a.c\t/FAKE: build-error/d\tmm: mends it'
+	run_checks
+	expect_red "checks: a prefix that does not build fails bisect" \
+		'build fails at [0-9a-f]{12} mm: breaks the build' 'ok    builds at [0-9a-f]{12} mm: mends it'
+
+	checks_series sparse $'mm/a.c\t$a /* FAKE: sparse-warning */\tmm: sparse'
+	run_checks
+	expect_red "checks: a sparse warning the base lacks fails sparse-w1" \
+		'sparse-w1: 1 new diagnostic' "mm/a\\.c: warning: symbol 'fake' was not declared"
+
+	checks_series w1 $'mm/a.c\t$a /* FAKE: w1-warning */\tmm: w1'
+	run_checks
+	expect_red "checks: a new W=1 warning fails sparse-w1" \
+		'sparse-w1: 1 new diagnostic' 'mm/a\.c: warning: .*-Wmissing-prototypes'
+
+	checks_series kdoc $'mm/a.c\t$a /* FAKE: kdoc-warning */\tmm: kdoc'
+	run_checks
+	expect_red "checks: a new kernel-doc warning fails kernel-doc" \
+		'kernel-doc: 1 new diagnostic' "Warning: mm/a\\.c function parameter"
+
+	checks_series cocci $'mm/a.c\t$a /* FAKE: cocci-report */\tmm: cocci'
+	run_checks
+	expect_red "checks: a coccicheck report fails coccicheck" \
+		'coccicheck: 1 new diagnostic' 'mm/a\.c: WARNING: fake coccinelle report'
+
+	checks_series arm64 $'mm/a.c\t$a /* FAKE: arm64-error */\tmm: arm64'
+	run_checks
+	expect_red "checks: an arm64-only build error fails arm64" \
+		'arm64: [0-9]+ new diagnostic' "mm/a\\.c: error: implicit declaration of function 'fake_arm64'"
+
+	checks_series checkpatch $'mm/a.c\t$a /* FAKE: checkpatch-error */\tmm: style'
+	run_checks
+	expect_red "checks: a checkpatch ERROR fails checkpatch" \
+		'checkpatch --strict 0001-mm-style.patch'
+
+	checks_series kdoc-crash $'mm/a.c\t$a /* FAKE: kdoc-crash */\tmm: crash'
+	run_checks
+	if [ "$CHECKS_RC" -ne 0 ] && grep -q 'analysis of the series failed' <<<"$CHECKS_OUT"; then
+		ok "checks: a kernel-doc that cannot run fails the checks"
+	else
+		not_ok "checks: a crashing kernel-doc passed (rc=$CHECKS_RC): $(tail -n 5 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+}
+
 test_export_round_trip
 test_mtimes
 test_bad_patches
 test_bad_arguments
 test_report
+test_checks
 echo "harness tests: $passed passed, $failed failed, $skipped skipped"
 # The scratch runs above pointed LOG_DIR elsewhere; the result row belongs
 # to the caller's log.
