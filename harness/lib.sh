@@ -27,6 +27,18 @@ info() {
 	printf '==> %s\n' "$*" >&2
 }
 
+# duration SECONDS: "42s", "5m 51s" or "1h 02m 03s".
+duration() {
+	local s=$1
+	if [ "$s" -ge 3600 ]; then
+		printf '%dh %02dm %02ds\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+	elif [ "$s" -ge 60 ]; then
+		printf '%dm %02ds\n' $((s / 60)) $((s % 60))
+	else
+		printf '%ds\n' "$s"
+	fi
+}
+
 warn() {
 	printf 'warning: %s\n' "$*" >&2
 }
@@ -102,48 +114,15 @@ load_state() {
 	. "$STATE"
 }
 
-# Debian suites that carry what bookworm lacks (linux-source-7.2,
-# virtme-ng, sparse >= 0.6.5~rc1).
-EXTRA_SUITES=${EXTRA_SUITES:-"sid trixie-backports"}
-
-# The first Debian archive URI in the host's own apt sources, so that no
-# mirror is ever written into the project.
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '$1 == "deb" && $0 ~ /debian/ && $0 !~ /security/ {
-			for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '/^URIs:/ && $2 ~ /debian/ && $2 !~ /security/ { print $2 }' "$f"
-	done
+# state_get KEY [FILE]: one value of state.env (FILE, default $STATE) as
+# load_state would set it (the values are written with printf %q), or
+# nothing when there is no such file yet.
+state_get() {
+	local file=${2:-$STATE}
+	[ -f "$file" ] || return 0
+	(
+		# shellcheck source=/dev/null
+		. "$file"
+		printf '%s\n' "${!1:-}"
+	)
 }
-
-# apt with a private state directory: the host's apt configuration and
-# package lists are never touched.
-private_apt() {
-	local dir=$CACHE_DIR/apt
-	apt-get -o APT::Sandbox::User=root -o Dir::State="$dir/state" -o Dir::State::Lists="$dir/lists" \
-		-o Dir::State::status=/var/lib/dpkg/status -o Dir::Cache="$dir/cache" \
-		-o Dir::Etc::SourceList="$dir/sources.list" \
-		-o Dir::Etc::SourceParts=/nonexistent "$@"
-}
-
-private_apt_setup() {
-	local mirror suite dir=$CACHE_DIR/apt
-	[ -s "$dir/sources.list" ] && [ -n "$(find "$dir/lists" -name '*Packages*' -mmin -1440 2>/dev/null)" ] && return 0
-	mirror=$(host_mirror | head -n 1)
-	[ -n "$mirror" ] || return 1
-	mkdir -p "$dir/state/lists/partial" "$dir/lists/partial" "$dir/cache/archives/partial"
-	: >"$dir/sources.list"
-	for suite in $EXTRA_SUITES; do
-		printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-			"$mirror" "$suite" >>"$dir/sources.list"
-		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-			"$mirror" "$suite" >>"$dir/sources.list"
-	done
-	private_apt -q update >"$LOG_DIR/apt-update.log" 2>&1
-}
-

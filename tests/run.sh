@@ -59,7 +59,7 @@ env_setup() {
 	export KSRC=$dir/ksrc MSHV_UFFD_CACHE=$dir/cache PATCH_DIR=$dir/patches LOG_DIR=$dir/logs
 	"$HARNESS_DIR/base.sh" >/dev/null 2>&1
 	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
-	ENV_TREE=$(sed -n 's/^TREE=//p' "$dir/logs/state.env")
+	ENV_TREE=$(state_get TREE "$dir/logs/state.env")
 }
 
 commit_in_tree() {
@@ -186,7 +186,12 @@ test_bad_arguments() {
 # report.py on hand-made TAP and kernel logs.
 test_report() {
 	local tree dir=$SCRATCH/report
-	tree=$(sed -n 's/^TREE=//p' "$REPO_DIR/build/logs/state.env" 2>/dev/null || true)
+	# the caller's tree, else any tree in the cache (only read)
+	tree=$(state_get TREE "$CALLER_LOG_DIR/state.env")
+	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
+		tree=$(find "$CACHE_DIR/tree" -mindepth 4 -maxdepth 4 -path '*/tools/testing/kunit' 2>/dev/null | head -n 1)
+		tree=${tree%/tools/testing/kunit}
+	fi
 	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
 		skip "report tests (no kernel tree yet for kunit_parser)"
 		return
@@ -212,7 +217,7 @@ test_report() {
 	printf '[    0.1] booting\n' >"$dir/clean.txt"
 	printf '[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
 	local out rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/clean.txt" \
 		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -q 'unexplained skip: .*other.case' <<<"$out" &&
@@ -223,7 +228,7 @@ test_report() {
 	fi
 	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
 	rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/warn.txt" \
 		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -q 'WARNING: CPU: 1 PID: 9 at mm/hmm.c:99' <<<"$out" &&
@@ -234,7 +239,7 @@ test_report() {
 	fi
 	printf 'TAP version 13\n1..2\n# partial\nok 1 a\n# then nothing\nnot ok 2 selftests: mm: x # TIMEOUT 900 seconds\n' >"$dir/timeout.tap"
 	rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/timeout.tap" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -qx '1 passed, 1 failed, 0 skipped' <<<"$out"; then
 		ok "report: a timed-out test fails"
