@@ -366,12 +366,47 @@ test_checks() {
 	fi
 }
 
+# The shell rules (RULES.md: shellcheck clean), with SC2310 enabled by
+# .shellcheckrc: a function called where bash ignores set -e is flagged.
+test_shellcheck() {
+	local files=() f out rc=0 dir=$SCRATCH/shellcheck
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		not_ok "shellcheck is missing (data/packages.txt; run 'make deps')"
+		return
+	fi
+	for f in "$REPO_DIR"/harness/* "$REPO_DIR"/tests/run.sh "$REPO_DIR"/.ci/run \
+		"$REPO_DIR"/bench/*.sh "$REPO_DIR"/tests/fake-kernel/bin/* \
+		"$REPO_DIR"/tests/fake-kernel/tree/scripts/* "$REPO_DIR"/tests/fake-kernel/tree/scripts/kconfig/*; do
+		[ -f "$f" ] || continue
+		case $(head -n 1 "$f") in
+		'#!/usr/bin/env bash' | '#!/bin/sh' | '#!/bin/bash' | '# shellcheck shell=bash') files+=("$f") ;;
+		esac
+	done
+	out=$(cd "$REPO_DIR" && shellcheck "${files[@]}" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ] && [ "${#files[@]}" -gt 20 ]; then
+		ok "shellcheck is clean on ${#files[@]} scripts"
+	else
+		not_ok "shellcheck on ${#files[@]} scripts (rc=$rc): $(grep -E '^In |SC[0-9]+' <<<"$out" | head -n 6 | tr '\n' '|')"
+	fi
+	mkdir -p "$dir"
+	cp "$REPO_DIR/.shellcheckrc" "$dir/"
+	printf '#!/usr/bin/env bash\nset -euo pipefail\nf() {\n\tfalse\n\techo after\n}\nf || exit 1\n' >"$dir/suppressed.sh"
+	rc=0
+	out=$(cd "$dir" && shellcheck suppressed.sh 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'SC2310' <<<"$out"; then
+		ok "shellcheck flags a function called where set -e is ignored (SC2310)"
+	else
+		not_ok "shellcheck does not flag set -e suppressed in a function call (.shellcheckrc)"
+	fi
+}
+
 test_export_round_trip
 test_mtimes
 test_bad_patches
 test_bad_arguments
 test_report
 test_checks
+test_shellcheck
 echo "harness tests: $passed passed, $failed failed, $skipped skipped"
 # The scratch runs above pointed LOG_DIR elsewhere; the result row belongs
 # to the caller's log.
