@@ -34,9 +34,11 @@ main() {
 	run_logged "build-$VARIANT-modules-install" kmake INSTALL_MOD_PATH="$OBJ/modroot" modules_install
 	run_logged "build-$VARIANT-headers" kmake headers_install
 	targets=$(selftest_targets)
+	# FORCE_TARGETS: without it kselftest's make succeeds when any one
+	# target builds, so a broken mshv selftest would pass with mm
 	info "building kselftests: $targets"
 	run_logged "build-$VARIANT-kselftest" make -C "$TREE/tools/testing/selftests" \
-		O="$OBJ" ARCH="$ARCH" TARGETS="$targets" -j"$JOBS" \
+		O="$OBJ" ARCH="$ARCH" TARGETS="$targets" FORCE_TARGETS=1 -j"$JOBS" \
 		INSTALL_PATH="$OBJ/kselftest_install" install
 	record "build-$VARIANT" 1 0 0 $((SECONDS - start))
 }

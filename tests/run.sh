@@ -252,7 +252,8 @@ test_report() {
 # on markers in the C files: each check must turn red on what it exists to
 # catch, and stay green on what the base already had.
 #   checks_series NAME EDIT...   a series of one commit per EDIT
-#                                ("file<TAB>sed expression<TAB>subject")
+#                                ("file<TAB>sed expression<TAB>subject";
+#                                a new file starts with one line)
 checks_series() {
 	local name=$1 edit file expr subject n=0
 	shift
@@ -260,6 +261,10 @@ checks_series() {
 	for edit in "$@"; do
 		IFS=$'\t' read -r file expr subject <<<"$edit"
 		n=$((n + 1))
+		if [ ! -f "$ENV_TREE/$file" ]; then
+			mkdir -p "$(dirname "$ENV_TREE/$file")"
+			printf '// SPDX-License-Identifier: GPL-2.0\n' >"$ENV_TREE/$file"
+		fi
 		sed -i "$expr" "$ENV_TREE/$file"
 		git -C "$ENV_TREE" add "$file"
 		GIT_AUTHOR_DATE="2026-02-0${n}T00:00:00Z" git -C "$ENV_TREE" -c user.name=t \
@@ -326,6 +331,13 @@ test_checks() {
 	run_checks
 	expect_red "checks: a prefix that does not build fails bisect" \
 		'build fails at [0-9a-f]{12} mm: breaks the build' 'ok    builds at [0-9a-f]{12} mm: mends it'
+
+	# two kselftest targets, one of which does not build
+	checks_series kselftest $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a /* FAKE: build-error */\tselftests/mshv: a broken test'
+	run_checks
+	expect_red "checks: a kselftest that does not build fails bisect, next to one that does" \
+		'build fails at [0-9a-f]{12} selftests/mshv: a broken test' 'ok    builds at [0-9a-f]{12} selftests/mm: a test'
 
 	checks_series sparse $'mm/a.c\t$a /* FAKE: sparse-warning */\tmm: sparse'
 	run_checks
