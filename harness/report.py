@@ -144,6 +144,22 @@ def scan_dmesg(path: str, patterns_file: str) -> List[str]:
 	return excerpts
 
 
+BOOT_BANNER = re.compile(r'^(\[[ 0-9.]+\] )?Linux version ')
+
+
+def dmesg_incomplete(path: str) -> Optional[str]:
+	"""A log with no splat proves nothing if it is empty or lost its start
+	(the ring buffer wrapped): the first line must be the boot banner."""
+	with open(path, encoding='utf-8', errors='replace') as f:
+		first = f.readline()
+	if not first:
+		return 'guest dmesg is empty'
+	if not BOOT_BANNER.match(first):
+		return ('guest dmesg does not start with the boot banner (ring buffer '
+			'wrapped?), so a splat may be lost: ' + first.rstrip())
+	return None
+
+
 def read_stages(path: str) -> List[Tuple[str, int, int, int, int]]:
 	rows = []
 	if os.path.exists(path):
@@ -204,6 +220,9 @@ def main() -> int:
 	if args.dmesg:
 		if not os.path.exists(args.dmesg):
 			problems.append('guest dmesg missing')
+			failed += 1
+		elif dmesg_incomplete(args.dmesg):
+			problems.append(dmesg_incomplete(args.dmesg))
 			failed += 1
 		else:
 			excerpts = scan_dmesg(args.dmesg, args.dmesg_patterns)

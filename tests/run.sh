@@ -185,7 +185,7 @@ test_bad_arguments() {
 
 # report.py on hand-made TAP and kernel logs.
 test_report() {
-	local tree dir=$SCRATCH/report
+	local tree log desc dir=$SCRATCH/report
 	# the caller's tree, else any tree in the cache (only read)
 	tree=$(state_get TREE "$CALLER_LOG_DIR/state.env")
 	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
@@ -214,8 +214,8 @@ test_report() {
 	# 1..1
 	ok 1 selftests: mm: run_vmtests.sh
 	END_OF_TAP
-	printf '[    0.1] booting\n' >"$dir/clean.txt"
-	printf '[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
+	printf 'Linux version 7.2.13 (fake)\n[    0.1] booting\n' >"$dir/clean.txt"
+	printf 'Linux version 7.2.13 (fake)\n[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
 	local out rc=0
 	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/clean.txt" \
@@ -237,6 +237,25 @@ test_report() {
 	else
 		not_ok "report with a WARNING in dmesg (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 	fi
+	# a log that lost its start (the ring buffer wrapped) or is empty
+	# cannot say "clean"
+	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
+	printf '[  900.0] hmm-tests: later lines only\n' >"$dir/wrapped.txt"
+	: >"$dir/empty.txt"
+	for log in "lost its start:wrapped" "is empty:empty"; do
+		desc=${log%%:*}
+		log=${log#*:}
+		rc=0
+		out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+			--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/$log.txt" \
+			--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ] && grep -q "guest dmesg" <<<"$out" &&
+			grep -qx '2 passed, 1 failed, 1 skipped' <<<"$out"; then
+			ok "report: a kernel log that $desc fails the dmesg check"
+		else
+			not_ok "report with a kernel log that $desc (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fi
+	done
 	printf 'TAP version 13\n1..2\n# partial\nok 1 a\n# then nothing\nnot ok 2 selftests: mm: x # TIMEOUT 900 seconds\n' >"$dir/timeout.tap"
 	rc=0
 	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
