@@ -29,7 +29,7 @@ main() {
 	[ -f "$OBJ/.config" ] || die "no config in $OBJ: run the config stage first"
 	start=$SECONDS
 	info "building the $VARIANT kernel (log: $LOG_DIR/build-$VARIANT.log)"
-	run_logged "build-$VARIANT" kmake bzImage modules
+	run_progress "build-$VARIANT" "$OBJ" kmake bzImage modules
 	rm -rf "$OBJ/modroot"
 	run_logged "build-$VARIANT-modules-install" kmake INSTALL_MOD_PATH="$OBJ/modroot" modules_install
 	run_logged "build-$VARIANT-headers" kmake headers_install

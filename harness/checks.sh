@@ -33,9 +33,10 @@ not_ok() {
 # CMD runs in a subshell with set -e in force: called from a condition
 # (`if cached`, `cached || ...`) bash would ignore set -e for the whole
 # function, so a failing step in the middle would not count. The exit
-# status is in CACHED_RC; cached itself always succeeds.
+# status is in CACHED_RC; cached itself always succeeds. While CMD runs,
+# its progress is shown as the objects in WATCH_DIR, named WATCH_NAME.
 cached() {
-	local key=$1 file
+	local key=$1 file pid name=${WATCH_NAME:-$1} dir=${WATCH_DIR:-$WORK/.obj/debug}
 	shift
 	file=$RESULT_CACHE/$key
 	mkdir -p "$RESULT_CACHE"
@@ -44,16 +45,20 @@ cached() {
 		CACHED_RC=0
 		return 0
 	fi
-	set +e
+	# in the background, so that the build's progress can be shown (the
+	# objects in WATCH_DIR); a background subshell keeps set -e
 	(
 		set -e
 		"$@"
-	) >"$file.out" 2>&1
-	CACHED_RC=$?
-	set -e
+	) >"$file.out" 2>&1 &
+	pid=$!
+	watch_pid "$pid" 5 objects_line "$name" "$dir"
+	CACHED_RC=0
+	wait "$pid" || CACHED_RC=$?
 	cat "$file.out"
 	if [ "$CACHED_RC" -eq 0 ]; then
 		mv "$file.out" "$file.pass"
+		if [ -d "$dir" ]; then find "$dir" -name '*.o' | wc -l >"$dir/.harness-objects"; fi
 	else
 		rm -f "$file.out"
 	fi
@@ -142,15 +147,18 @@ build_prefix() {
 }
 
 check_bisect() {
-	local commit cfg subject log
+	local commit cfg subject log i=0 n
 	# config.sh is a no-op when the config matches configs/; a changed
 	# fragment must reach the prefix builds too
 	SRC=$WORK "$HARNESS_DIR/config.sh" debug
 	cfg=$(sha256sum <"$WORK/.obj/debug/.config" | cut -c1-12)
+	n=$(git -C "$TREE" rev-list --count "base..$HEAD")
 	while IFS= read -r commit; do
+		i=$((i + 1))
 		subject=$(git -C "$TREE" log -1 --format=%s "$commit")
 		log=$LOG_DIR/bisect-${commit:0:12}.log
-		cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log"
+		WATCH_NAME="bisect [$i/$n] ${commit:0:12}" WATCH_DIR=$WORK/.obj/debug \
+			cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log"
 		if [ "$CACHED_RC" -eq 0 ]; then
 			ok "builds at ${commit:0:12} $subject"
 		else
@@ -257,9 +265,11 @@ check_analyzers() {
 	# the base is analyzed for the files the series touches, so it is keyed
 	# by the series too; the tools' own output goes to the logs, the
 	# diagnostics to the sections compared below
-	cached "analyze-base-$HEAD-$cfg-$CODE_KEY" analyze base >"$base_out"
+	WATCH_NAME="analysis of the base (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+		cached "analyze-base-$HEAD-$cfg-$CODE_KEY" analyze base >"$base_out"
 	[ "$CACHED_RC" -eq 0 ] || die "analysis of the base failed (log: $base_out)"
-	cached "analyze-series-$HEAD-$cfg-$CODE_KEY" analyze "$HEAD" >"$head_out"
+	WATCH_NAME="analysis of the series (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+		cached "analyze-series-$HEAD-$cfg-$CODE_KEY" analyze "$HEAD" >"$head_out"
 	[ "$CACHED_RC" -eq 0 ] || die "analysis of the series failed (log: $head_out)"
 	for tool in sparse-w1 arm64 kernel-doc coccicheck; do
 		grep -qx "== $tool" "$base_out" || die "$base_out has no $tool section"

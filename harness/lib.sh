@@ -75,6 +75,67 @@ run_logged() {
 	fi
 }
 
+# Progress of long work, as in-place updates on a terminal, else (CI=true
+# or no terminal) a plain line every PROGRESS_INTERVAL seconds.
+PROGRESS_INTERVAL=${PROGRESS_INTERVAL:-60}
+progress_tty() {
+	[ -t 2 ] && [ "${CI:-}" != true ]
+}
+
+# watch_pid PID INTERVAL CMD...: while PID runs, show the line CMD prints (with
+# the time so far) every INTERVAL seconds on a terminal, every
+# PROGRESS_INTERVAL seconds (when it changed) otherwise.
+watch_pid() {
+	local pid=$1 every=$2 start=$SECONDS last=$SECONDS tty=0 line shown="" polled=$SECONDS
+	shift 2
+	if progress_tty; then tty=1; fi
+	while kill -0 "$pid" 2>/dev/null; do
+		# a short poll, so that quick work is not held up
+		sleep 0.1
+		[ $((SECONDS - polled)) -ge "$every" ] || continue
+		polled=$SECONDS
+		line="$("$@") ($(duration $((SECONDS - start))))"
+		if [ "$tty" = 1 ]; then
+			printf '\r==> %s\033[K' "$line" >&2
+		elif [ $((SECONDS - last)) -ge "$PROGRESS_INTERVAL" ] && [ "${line% (*}" != "$shown" ]; then
+			info "$line"
+			shown=${line% (*}
+			last=$SECONDS
+		fi
+	done
+	if [ "$tty" = 1 ]; then printf '\n' >&2; fi
+}
+
+# objects_line NAME DIR: "NAME: N/M objects (P%)": the *.o files in DIR
+# against the number the last complete build left there (.harness-objects).
+objects_line() {
+	local n total=""
+	n=$(find "$2" -name '*.o' 2>/dev/null | wc -l)
+	if [ -f "$2/.harness-objects" ]; then total=$(cat "$2/.harness-objects"); fi
+	if [ -n "$total" ] && [ "$total" -gt 0 ]; then
+		printf '%s: %d/%d objects (%d%%)\n' "$1" "$n" "$total" $((n * 100 / total))
+	else
+		printf '%s: %d objects (no earlier build of this config to compare with)\n' "$1" "$n"
+	fi
+}
+
+# run_progress NAME DIR CMD...: run_logged, showing how many objects DIR
+# holds meanwhile; a build that completes leaves its count for the next.
+run_progress() {
+	local name=$1 dir=$2 pid rc=0
+	shift 2
+	mkdir -p "$LOG_DIR"
+	"$@" >"$LOG_DIR/$name.log" 2>&1 &
+	pid=$!
+	watch_pid "$pid" 5 objects_line "$name" "$dir"
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$LOG_DIR/$name.log" >&2
+		die "$name failed (full log: $LOG_DIR/$name.log)"
+	fi
+	find "$dir" -name '*.o' | wc -l >"$dir/.harness-objects"
+}
+
 # One row per stage for the report: stage, passed, failed, skipped, seconds.
 record() {
 	mkdir -p "$LOG_DIR"
