@@ -6,6 +6,7 @@
 #     against the CPU touching the same pages with the same handler;
 #   - ns/page of HMM_DMIRROR_READ on present pages, series against base.
 # Prints medians and ratios and writes build/logs/bench/bench.png.
+# harness/run bench runs the deps, base and tree stages first.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +17,7 @@ BENCH_LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 build_bench_kernel() {
 	local src=$1
 	SRC=$src OBJ=$src/.obj/bench "$HARNESS_DIR/config.sh" bench
-	SRC=$src OBJ=$src/.obj/bench run_logged "bench-build-${src##*/}" kmake bzImage modules
+	SRC=$src OBJ=$src/.obj/bench run_progress "bench-build-${src##*/}" "$src/.obj/bench" kmake bzImage modules
 	rm -rf "$src/.obj/bench/modroot"
 	SRC=$src OBJ=$src/.obj/bench run_logged "bench-modules-${src##*/}" \
 		kmake INSTALL_MOD_PATH="$src/.obj/bench/modroot" modules_install
@@ -35,9 +36,6 @@ boot() {
 main() {
 	local out=$LOG_DIR/bench work
 	check_args
-	"$HARNESS_DIR/deps.sh"
-	"$HARNESS_DIR/base.sh"
-	"$HARNESS_DIR/tree.sh"
 	load_state
 	need_tool vng gnuplot gcc
 	# The base kernel gets a worktree of its own, so make bench and make
