@@ -108,7 +108,10 @@ check_checkpatch() {
 			break
 		fi
 	done
-	[ "${#spell[@]}" -gt 0 ] || warn "codespell dictionary not found: checkpatch runs without spelling checks"
+	# a spelling check that silently does not run counts as failed
+	if [ "${#spell[@]}" -eq 0 ]; then
+		not_ok "checkpatch --codespell: no codespell dictionary (run 'make deps')"
+	fi
 	while IFS= read -r p; do
 		# Debian's python3 first: checkpatch's spdxcheck.py needs its
 		# python3-ply and python3-git, not some other python3 on PATH.
