@@ -446,12 +446,38 @@ test_shellcheck() {
 	fi
 }
 
+# build.sh on the fake tree: the kernel, modules and every kselftest target
+# it touches must build.
+test_build() {
+	local rc out
+	checks_series build-ok $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a int t;\tselftests/mshv: a test'
+	rc=0
+	out=$(PATH="$FAKE_KERNEL/bin:$PATH" bash -c '"$1/config.sh" debug && "$1/build.sh" debug' _ "$HARNESS_DIR" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q 'building kselftests: mm mshv' <<<"$out" &&
+		grep -q '^build-debug	1	0	0' "$LOG_DIR/results.tsv"; then
+		ok "build: kernel, modules and both kselftest targets build"
+	else
+		not_ok "build on a clean fake tree (rc=$rc): $(tail -n 5 <<<"$out" | tr '\n' '|')"
+	fi
+	checks_series build-ks $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a /* FAKE: build-error */\tselftests/mshv: a broken test'
+	rc=0
+	out=$(PATH="$FAKE_KERNEL/bin:$PATH" bash -c '"$1/config.sh" debug && "$1/build.sh" debug' _ "$HARNESS_DIR" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'build-debug-kselftest failed' <<<"$out"; then
+		ok "build: a kselftest target that does not build fails the build, next to one that does"
+	else
+		not_ok "build with a broken mshv selftest (rc=$rc): $(tail -n 5 <<<"$out" | tr '\n' '|')"
+	fi
+}
+
 test_export_round_trip
 test_mtimes
 test_bad_patches
 test_bad_arguments
 test_report
 test_checks
+test_build
 test_shellcheck
 echo "harness tests: $passed passed, $failed failed, $skipped skipped"
 # The scratch runs above pointed LOG_DIR elsewhere; the result row belongs
