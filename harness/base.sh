@@ -6,6 +6,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=apt.sh
+. "$HARNESS_DIR/apt.sh"
 
 check_version() {
 	local dir=$1 version patchlevel
@@ -18,12 +20,14 @@ check_version() {
 		die "$dir is Linux $version.$patchlevel; the series targets 7.2.y"
 }
 
+# fetch_deb: the path of linux-source-7.2 downloaded with apt. Used as a
+# condition, so each step returns on failure itself.
 fetch_deb() {
 	local out=$CACHE_DIR/downloads
-	mkdir -p "$out" "$LOG_DIR"
-	if ! private_apt_setup; then
-		return 1
-	fi
+	mkdir -p "$out" "$LOG_DIR" || return 1
+	# shellcheck disable=SC2310 # each step of private_apt_setup returns on failure
+	private_apt_setup || return 1
+	# shellcheck disable=SC2310 # private_apt is one apt-get command: its status is apt-get's
 	(cd "$out" && private_apt -q download linux-source-7.2) >"$LOG_DIR/apt-download.log" 2>&1 || return 1
 	find "$out" -name 'linux-source-7.2_*_all.deb' | sort -V | tail -n 1
 }
@@ -43,7 +47,11 @@ find_deb() {
 		return
 	fi
 	info "no base package in $SHARED_BASE_DIR; fetching linux-source-7.2 with apt ($EXTRA_SUITES)"
-	deb=$(fetch_deb) && [ -n "$deb" ] && { echo "$deb"; return; }
+	# shellcheck disable=SC2310 # each step of fetch_deb returns on failure
+	if deb=$(fetch_deb) && [ -n "$deb" ]; then
+		echo "$deb"
+		return
+	fi
 	die "no Linux 7.2 base: tried BASE_DEB (unset), $SHARED_BASE_DIR/linux-source-7.2_*_all.deb (none) and apt ($EXTRA_SUITES via the host's Debian mirror; see $LOG_DIR/apt-*.log). Provide one with BASE_DEB=/path/to/linux-source-7.2_*_all.deb or KSRC=/path/to/linux-7.2.y"
 }
 

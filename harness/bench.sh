@@ -6,6 +6,7 @@
 #     against the CPU touching the same pages with the same handler;
 #   - ns/page of HMM_DMIRROR_READ on present pages, series against base.
 # Prints medians and ratios and writes build/logs/bench/bench.png.
+# harness/run bench runs the deps, base and tree stages first.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,13 +14,11 @@ set -euo pipefail
 BENCH_RUNS=${BENCH_RUNS:-7}
 BENCH_LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 
+# The same config and build stages as make check, on SRC into SRC/.obj/bench.
 build_bench_kernel() {
 	local src=$1
 	SRC=$src OBJ=$src/.obj/bench "$HARNESS_DIR/config.sh" bench
-	SRC=$src OBJ=$src/.obj/bench run_logged "bench-build-${src##*/}" kmake bzImage modules
-	rm -rf "$src/.obj/bench/modroot"
-	SRC=$src OBJ=$src/.obj/bench run_logged "bench-modules-${src##*/}" \
-		kmake INSTALL_MOD_PATH="$src/.obj/bench/modroot" modules_install
+	SRC=$src OBJ=$src/.obj/bench KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
 }
 
 boot() {
@@ -33,11 +32,8 @@ boot() {
 }
 
 main() {
-	local out=$LOG_DIR/bench work
+	local out=$LOG_DIR/bench work start
 	check_args
-	"$HARNESS_DIR/deps.sh"
-	"$HARNESS_DIR/base.sh"
-	"$HARNESS_DIR/tree.sh"
 	load_state
 	need_tool vng gnuplot gcc
 	# The base kernel gets a worktree of its own, so make bench and make
@@ -54,6 +50,7 @@ main() {
 	mkdir -p "$out"
 	gcc -O2 -Wall -pthread -I "$TREE/lib" -o "$out/hmm-uffd-bench" "$REPO_DIR/bench/hmm-uffd-bench.c"
 	info "running the benchmark ($BENCH_RUNS runs per size) on the series, then on the base"
+	start=$SECONDS
 	boot "$TREE" series "$out"
 	boot "$work" base "$out"
 	python3 "$REPO_DIR/bench/summarize.py" "$out/plot.dat" "$out/bench-series.txt" \
@@ -66,6 +63,7 @@ main() {
 		'' using 1:4 with linespoints title 'present pages, series',
 		'' using 1:5 with linespoints title 'present pages, base'"
 	info "plot: $out/bench.png"
+	record bench-vm 1 0 0 $((SECONDS - start))
 }
 
 main "$@"

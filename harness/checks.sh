@@ -28,20 +28,55 @@ not_ok() {
 	printf '  FAIL  %s\n' "$*"
 }
 
-# cached KEY CMD...: run CMD once per KEY; later runs replay its output
-# and exit status.
+# cached KEY CMD...: run CMD once per KEY; later runs replay its output.
+# Only a pass is kept: a failure (or a run killed half-way) runs again.
+# CMD runs in a subshell with set -e in force: called from a condition
+# (`if cached`, `cached || ...`) bash would ignore set -e for the whole
+# function, so a failing step in the middle would not count. The exit
+# status is in CACHED_RC; cached itself always succeeds. While CMD runs,
+# its progress is shown as the objects in WATCH_DIR, named WATCH_NAME.
 cached() {
-	local key=$1 file
+	local key=$1 file pid name=${WATCH_NAME:-$1} dir=${WATCH_DIR:-$WORK/.obj/debug}
 	shift
 	file=$RESULT_CACHE/$key
 	mkdir -p "$RESULT_CACHE"
-	if [ ! -f "$file.rc" ]; then
-		local rc=0
-		"$@" >"$file.out" 2>&1 || rc=$?
-		echo "$rc" >"$file.rc"
+	if [ -f "$file.pass" ]; then
+		cat "$file.pass"
+		CACHED_RC=0
+		return 0
 	fi
+	# in the background, so that the build's progress can be shown (the
+	# objects in WATCH_DIR); a background subshell keeps set -e
+	(
+		set -e
+		"$@"
+	) >"$file.out" 2>&1 &
+	pid=$!
+	watch_pid "$pid" 5 objects_line "$name" "$dir"
+	CACHED_RC=0
+	wait "$pid" || CACHED_RC=$?
 	cat "$file.out"
-	return "$(cat "$file.rc")"
+	if [ "$CACHED_RC" -eq 0 ]; then
+		mv "$file.out" "$file.pass"
+		if [ -d "$dir" ]; then find "$dir" -name '*.o' | wc -l >"$dir/.harness-objects"; fi
+	else
+		rm -f "$file.out"
+	fi
+}
+
+# What a cached result depends on besides the commit and the config: the
+# code of the checks (this file, lib.sh's kmake) and the tools that run
+# them, so that a fixed or changed check never replays an old verdict.
+code_key() {
+	local tool
+	{
+		cat "$HARNESS_DIR/checks.sh" "$HARNESS_DIR/lib.sh"
+		for tool in "$SPARSE" spatch gcc aarch64-linux-gnu-gcc; do
+			# only an input of the key: a missing tool is reported where
+			# it is needed (sed reads all, so no SIGPIPE as with head)
+			"$tool" --version 2>&1 | sed -n 1p || true
+		done
+	} | sha256sum | cut -c1-12
 }
 
 work_checkout() {
@@ -67,29 +102,40 @@ touched_objects() {
 }
 
 check_checkpatch() {
-	local p out spell=()
+	local p f out rc spell=()
 	for f in /usr/share/codespell/dictionary.txt \
 		/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt; do
-		[ -f "$f" ] && spell=(--codespell --codespellfile "$f") && break
+		if [ -f "$f" ]; then
+			spell=(--codespell --codespellfile "$f")
+			break
+		fi
 	done
-	[ "${#spell[@]}" -gt 0 ] || warn "codespell dictionary not found: checkpatch runs without spelling checks"
+	# a spelling check that silently does not run counts as failed
+	if [ "${#spell[@]}" -eq 0 ]; then
+		not_ok "checkpatch --codespell: no codespell dictionary (run 'make deps')"
+	fi
 	while IFS= read -r p; do
 		# Debian's python3 first: checkpatch's spdxcheck.py needs its
 		# python3-ply and python3-git, not some other python3 on PATH.
+		rc=0
 		out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
-			"${spell[@]}" "$p" 2>&1) || true
+			"${spell[@]}" "$p" 2>&1) || rc=$?
 		printf '%s\n' "$out" >"$LOG_DIR/checkpatch-${p##*/}.log"
 		if grep -q '^Traceback' <<<"$out"; then
 			not_ok "checkpatch --strict ${p##*/}: a checkpatch helper crashed (log: $LOG_DIR/checkpatch-${p##*/}.log)"
-		elif grep -qE '^total: 0 errors, 0 warnings, 0 checks|has no obvious style problems' <<<"$out"; then
+		elif [ "$rc" -eq 0 ] && grep -qE '^total: 0 errors, 0 warnings, 0 checks|has no obvious style problems' <<<"$out"; then
 			ok "checkpatch --strict ${p##*/}"
 		else
-			not_ok "checkpatch --strict ${p##*/}: $(grep '^total:' <<<"$out")"
-			grep -E '^(ERROR|WARNING|CHECK):' <<<"$out" | head -n 10 | sed 's/^/        /'
+			not_ok "checkpatch --strict ${p##*/} (exit $rc): $(grep '^total:' <<<"$out" || echo 'no summary line')"
+			{ grep -E '^(ERROR|WARNING|CHECK):' <<<"$out" || true; } | head -n 10 | sed 's/^/        /'
 		fi
 	done < <(find "$PATCH_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort)
 }
 
+# build_prefix COMMIT: the kernel, its modules and the kselftests the
+# commit's prefix of the series touches. Runs only under cached(), where
+# set -e holds, so every step's status counts (shellcheck's SC2310 flags
+# any call from a condition, where it would not).
 build_prefix() {
 	local commit=$1 targets
 	work_checkout "$commit"
@@ -98,22 +144,31 @@ build_prefix() {
 		awk -F/ 'NF > 4 && $4 != "Makefile" { print $4 }' | sort -u | tr '\n' ' ')
 	if [ -n "$targets" ]; then
 		SRC=$WORK OBJ=$WORK/.obj/debug kmake headers_install
+		# FORCE_TARGETS: without it kselftest's make fails only when
+		# every target fails
 		make -C "$WORK/tools/testing/selftests" O="$WORK/.obj/debug" ARCH="$ARCH" \
-			TARGETS="$targets" -j"$JOBS" all
+			TARGETS="$targets" FORCE_TARGETS=1 -j"$JOBS" all
 	fi
 }
 
 check_bisect() {
-	local commit cfg subject
-	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
+	local commit cfg subject log i=0 n
+	# config.sh is a no-op when the config matches configs/; a changed
+	# fragment must reach the prefix builds too
+	SRC=$WORK "$HARNESS_DIR/config.sh" debug
 	cfg=$(sha256sum <"$WORK/.obj/debug/.config" | cut -c1-12)
+	n=$(git -C "$TREE" rev-list --count "base..$HEAD")
 	while IFS= read -r commit; do
+		i=$((i + 1))
 		subject=$(git -C "$TREE" log -1 --format=%s "$commit")
-		if cached "bisect-$commit-$cfg" build_prefix "$commit" >"$LOG_DIR/bisect-${commit:0:12}.log"; then
+		log=$LOG_DIR/bisect-${commit:0:12}.log
+		WATCH_NAME="bisect [$i/$n] ${commit:0:12}" WATCH_DIR=$WORK/.obj/debug \
+			cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log"
+		if [ "$CACHED_RC" -eq 0 ]; then
 			ok "builds at ${commit:0:12} $subject"
 		else
-			not_ok "build fails at ${commit:0:12} $subject (log: $LOG_DIR/bisect-${commit:0:12}.log)"
-			tail -n 15 "$LOG_DIR/bisect-${commit:0:12}.log" | sed 's/^/        /'
+			not_ok "build fails at ${commit:0:12} $subject (log: $log)"
+			tail -n 15 "$log" | sed 's/^/        /'
 		fi
 	done < <(git -C "$TREE" rev-list --reverse "base..$HEAD")
 }
@@ -121,50 +176,78 @@ check_bisect() {
 # Diagnostics with line and column numbers dropped, so that a warning the
 # base already had is not new because the series moved it.
 normalize() {
-	{ grep -E '(warning|error):' || true; } | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
+	{ grep -E '(warning|error):' || true; } | sed -E 's/:[0-9]+(:[0-9]+)?:/:/'
+}
+
+# build_failed REV WHAT RC: a build of the touched objects that fails is a
+# diagnostic of the series (the messages say why), but the base must build
+# them, or there is nothing to compare against.
+build_failed() {
+	if [ "$1" = base ]; then
+		echo "the base does not build the touched objects ($2, make exit $3)" >&2
+		return 1
+	fi
+	echo "error: $2 of the touched objects failed (make exit $3)"
 }
 
 # analyze REV: sparse + W=1 (x86_64), arm64 build, kernel-doc and
-# coccicheck on the touched files as they are at REV.
+# coccicheck on the touched files as they are at REV. Runs under cached()
+# (set -e): a tool that fails fails the analysis, it does not print nothing.
 analyze() {
-	local rev=$1 objs=() files=() o
+	local rev=$1 objs=() files=() o out rc
 	work_checkout "$rev"
 	for o in $(touched_objects); do
-		[ -f "$WORK/${o%.o}.c" ] && objs+=("$o")
+		if [ -f "$WORK/${o%.o}.c" ]; then objs+=("$o"); fi
 	done
 	for o in $(touched_files '*.c' '*.h' ':!tools/' ':!scripts/'); do
-		[ -f "$WORK/$o" ] && files+=("$o")
+		if [ -f "$WORK/$o" ]; then files+=("$o"); fi
 	done
 	echo "== sparse-w1"
 	if [ "${#objs[@]}" -gt 0 ]; then
-		local out
-		# W=1 and C=2 rebuild the objects even when they are up to date.
-		out=$(SRC=$WORK OBJ=$WORK/.obj/debug kmake W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1)
-		# kbuild prints "CHECK file" for every file it gave to sparse
-		for o in "${objs[@]}"; do
-			grep -qE "^ +CHECK +.*${o%.o}\.c\$" <<<"$out" ||
-				{ echo "sparse did not check ${o%.o}.c" >&2; return 1; }
-		done
-		normalize <<<"$out"
+		# W=1 and C=2 rebuild the objects even when they are up to date;
+		# -k so that one object's error does not hide the others'
+		rc=0
+		# shellcheck disable=SC2310 # kmake is one make command: its status is make's
+		out=$(SRC=$WORK OBJ=$WORK/.obj/debug kmake -k W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1) || rc=$?
+		{
+			normalize <<<"$out"
+			if [ "$rc" -ne 0 ]; then
+				build_failed "$rev" "the x86_64 W=1 C=2 build" "$rc"
+			else
+				# kbuild prints "CHECK file" for every file it gave to sparse
+				for o in "${objs[@]}"; do
+					grep -qE "^ +CHECK +.*${o%.o}\.c\$" <<<"$out" ||
+						{ echo "sparse did not check ${o%.o}.c" >&2; return 1; }
+				done
+			fi
+		} | sort
 	fi
 	echo "== arm64"
 	if [ "${#objs[@]}" -gt 0 ]; then
-		SRC=$WORK OBJ=$WORK/.obj/arm64 KARCH=arm64 kmake "${objs[@]}" 2>&1 | normalize
+		rc=0
+		# shellcheck disable=SC2310 # kmake is one make command: its status is make's
+		out=$(SRC=$WORK OBJ=$WORK/.obj/arm64 KARCH=arm64 kmake -k "${objs[@]}" 2>&1) || rc=$?
+		{
+			normalize <<<"$out"
+			if [ "$rc" -ne 0 ]; then build_failed "$rev" "the arm64 build" "$rc"; fi
+		} | sort
 	fi
 	echo "== kernel-doc"
 	if [ "${#files[@]}" -gt 0 ]; then
-		# 7.2's kernel-doc (Python) says "Warning: FILE:LINE message".
-		(cd "$WORK" && ./scripts/kernel-doc -none -Wall "${files[@]}" 2>&1) |
-			{ grep -iE '^(warning|error)' || true; } | sed -E 's/:[0-9]+ / /' | sort
+		# 7.2's kernel-doc (Python) says "Warning: FILE:LINE message" and
+		# exits 0 with warnings, non-zero when it could not run
+		out=$(cd "$WORK" && ./scripts/kernel-doc -none -Wall "${files[@]}" 2>&1)
+		{ grep -iE '^(warning|error)' <<<"$out" || true; } | sed -E 's/:[0-9]+ / /' | sort
 	fi
 	echo "== coccicheck"
 	# scripts/coccicheck's own single-file mode (what C=1 CHECK= runs for
-	# each object; under C=2 it would also check the prepare objects).
+	# each object; under C=2 it would also check the prepare objects). It
+	# exits non-zero when spatch fails.
 	for o in "${objs[@]}"; do
-		(cd "$WORK" && C=1 MODE=report srctree=. scripts/coccicheck "${o%.o}.c") |
-			{ grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } |
-			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/' | sort
-	done
+		out=$(cd "$WORK" && C=1 MODE=report srctree=. scripts/coccicheck "${o%.o}.c" 2>&1)
+		{ grep -E '^[^ ]+\.[ch]:[0-9]+' <<<"$out" || true; } |
+			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/'
+	done | sort
 	echo "== end"
 }
 
@@ -179,19 +262,23 @@ check_analyzers() {
 	CHECK=$SPARSE "$TREE/scripts/checker-valid.sh" "$SPARSE" -v >/dev/null 2>&1 ||
 		die "$SPARSE is too old for this kernel (scripts/checker-valid.sh); the kernel would silently skip it"
 	need_tool spatch ocamlfind aarch64-linux-gnu-gcc
-	[ -f "$WORK/.obj/debug/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" debug
-	[ -f "$WORK/.obj/arm64/.config" ] || SRC=$WORK "$HARNESS_DIR/config.sh" arm64
-	# this script is part of the key: a fixed analysis must not replay an old one
-	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" "$0" | sha256sum | cut -c1-12)
+	SRC=$WORK "$HARNESS_DIR/config.sh" debug
+	SRC=$WORK "$HARNESS_DIR/config.sh" arm64
+	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" | sha256sum | cut -c1-12)
 	base_out=$LOG_DIR/analyze-base.log
 	head_out=$LOG_DIR/analyze-series.log
 	# the base is analyzed for the files the series touches, so it is keyed
-	# by the series too
-	cached "analyze-base-$HEAD-$cfg" analyze base >"$base_out" ||
-		die "analysis of the base failed (log: $base_out)"
-	cached "analyze-series-$HEAD-$cfg" analyze "$HEAD" >"$head_out" ||
-		die "analysis of the series failed (log: $head_out)"
+	# by the series too; the tools' own output goes to the logs, the
+	# diagnostics to the sections compared below
+	WATCH_NAME="analysis of the base (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+		cached "analyze-base-$HEAD-$cfg-$CODE_KEY" analyze base >"$base_out"
+	[ "$CACHED_RC" -eq 0 ] || die "analysis of the base failed (log: $base_out)"
+	WATCH_NAME="analysis of the series (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+		cached "analyze-series-$HEAD-$cfg-$CODE_KEY" analyze "$HEAD" >"$head_out"
+	[ "$CACHED_RC" -eq 0 ] || die "analysis of the series failed (log: $head_out)"
 	for tool in sparse-w1 arm64 kernel-doc coccicheck; do
+		grep -qx "== $tool" "$base_out" || die "$base_out has no $tool section"
+		grep -qx "== $tool" "$head_out" || die "$head_out has no $tool section"
 		new=$(comm -13 <(section "$base_out" "$tool") <(section "$head_out" "$tool"))
 		if [ -z "$new" ]; then
 			ok "$tool: no new diagnostics"
@@ -215,6 +302,7 @@ main() {
 		return
 	fi
 	setup_work
+	CODE_KEY=$(code_key)
 	info "checks on $(git -C "$TREE" rev-list --count "base..$HEAD") patch(es)"
 	check_checkpatch
 	check_bisect

@@ -7,6 +7,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=apt.sh
+. "$HARNESS_DIR/apt.sh"
 
 SUDO=()
 [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
@@ -34,8 +36,10 @@ install_virtme_ng() {
 	local dir=$CACHE_DIR/downloads deb
 	command -v vng >/dev/null 2>&1 && return 0
 	info "installing virtme-ng from Debian ($EXTRA_SUITES)"
+	# shellcheck disable=SC2310 # each step of private_apt_setup returns on failure
 	private_apt_setup || die "cannot read the Debian suites $EXTRA_SUITES (log: $LOG_DIR/apt-update.log)"
 	mkdir -p "$dir"
+	# shellcheck disable=SC2310 # private_apt is one apt-get command: its status is apt-get's
 	(cd "$dir" && private_apt -q download virtme-ng) >"$LOG_DIR/apt-virtme-ng.log" 2>&1 ||
 		die "virtme-ng could not be downloaded (log: $LOG_DIR/apt-virtme-ng.log)"
 	deb=$(find "$dir" -name 'virtme-ng_*_all.deb' | sort -V | tail -n 1)
@@ -48,9 +52,11 @@ install_sparse() {
 		return 0
 	fi
 	info "building sparse from Debian's source package ($EXTRA_SUITES)"
+	# shellcheck disable=SC2310 # each step of private_apt_setup returns on failure
 	private_apt_setup || die "cannot read the Debian suites $EXTRA_SUITES (log: $LOG_DIR/apt-update.log)"
 	rm -rf "$dest.src"
 	mkdir -p "$dest.src"
+	# shellcheck disable=SC2310 # private_apt is one apt-get command: its status is apt-get's
 	(cd "$dest.src" && private_apt -q source sparse) >"$LOG_DIR/apt-sparse.log" 2>&1 ||
 		die "the sparse source package could not be fetched (log: $LOG_DIR/apt-sparse.log)"
 	src=$(find "$dest.src" -mindepth 1 -maxdepth 1 -type d -name 'sparse-*' | head -n 1)

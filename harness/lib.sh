@@ -27,6 +27,18 @@ info() {
 	printf '==> %s\n' "$*" >&2
 }
 
+# duration SECONDS: "42s", "5m 51s" or "1h 02m 03s".
+duration() {
+	local s=$1
+	if [ "$s" -ge 3600 ]; then
+		printf '%dh %02dm %02ds\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+	elif [ "$s" -ge 60 ]; then
+		printf '%dm %02ds\n' $((s / 60)) $((s % 60))
+	else
+		printf '%ds\n' "$s"
+	fi
+}
+
 warn() {
 	printf 'warning: %s\n' "$*" >&2
 }
@@ -61,6 +73,67 @@ run_logged() {
 		tail -n 40 "$LOG_DIR/$name.log" >&2
 		die "$name failed (full log: $LOG_DIR/$name.log)"
 	fi
+}
+
+# Progress of long work, as in-place updates on a terminal, else (CI=true
+# or no terminal) a plain line every PROGRESS_INTERVAL seconds.
+PROGRESS_INTERVAL=${PROGRESS_INTERVAL:-60}
+progress_tty() {
+	[ -t 2 ] && [ "${CI:-}" != true ]
+}
+
+# watch_pid PID INTERVAL CMD...: while PID runs, show the line CMD prints (with
+# the time so far) every INTERVAL seconds on a terminal, every
+# PROGRESS_INTERVAL seconds (when it changed) otherwise.
+watch_pid() {
+	local pid=$1 every=$2 start=$SECONDS last=$SECONDS tty=0 line shown="" polled=$SECONDS
+	shift 2
+	if progress_tty; then tty=1; fi
+	while kill -0 "$pid" 2>/dev/null; do
+		# a short poll, so that quick work is not held up
+		sleep 0.1
+		[ $((SECONDS - polled)) -ge "$every" ] || continue
+		polled=$SECONDS
+		line="$("$@") ($(duration $((SECONDS - start))))"
+		if [ "$tty" = 1 ]; then
+			printf '\r==> %s\033[K' "$line" >&2
+		elif [ $((SECONDS - last)) -ge "$PROGRESS_INTERVAL" ] && [ "${line% (*}" != "$shown" ]; then
+			info "$line"
+			shown=${line% (*}
+			last=$SECONDS
+		fi
+	done
+	if [ "$tty" = 1 ]; then printf '\n' >&2; fi
+}
+
+# objects_line NAME DIR: "NAME: N/M objects (P%)": the *.o files in DIR
+# against the number the last complete build left there (.harness-objects).
+objects_line() {
+	local n total=""
+	n=$(find "$2" -name '*.o' 2>/dev/null | wc -l)
+	if [ -f "$2/.harness-objects" ]; then total=$(cat "$2/.harness-objects"); fi
+	if [ -n "$total" ] && [ "$total" -gt 0 ]; then
+		printf '%s: %d/%d objects (%d%%)\n' "$1" "$n" "$total" $((n * 100 / total))
+	else
+		printf '%s: %d objects (no earlier build of this config to compare with)\n' "$1" "$n"
+	fi
+}
+
+# run_progress NAME DIR CMD...: run_logged, showing how many objects DIR
+# holds meanwhile; a build that completes leaves its count for the next.
+run_progress() {
+	local name=$1 dir=$2 pid rc=0
+	shift 2
+	mkdir -p "$LOG_DIR"
+	"$@" >"$LOG_DIR/$name.log" 2>&1 &
+	pid=$!
+	watch_pid "$pid" 5 objects_line "$name" "$dir"
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$LOG_DIR/$name.log" >&2
+		die "$name failed (full log: $LOG_DIR/$name.log)"
+	fi
+	find "$dir" -name '*.o' | wc -l >"$dir/.harness-objects"
 }
 
 # One row per stage for the report: stage, passed, failed, skipped, seconds.
@@ -102,48 +175,15 @@ load_state() {
 	. "$STATE"
 }
 
-# Debian suites that carry what bookworm lacks (linux-source-7.2,
-# virtme-ng, sparse >= 0.6.5~rc1).
-EXTRA_SUITES=${EXTRA_SUITES:-"sid trixie-backports"}
-
-# The first Debian archive URI in the host's own apt sources, so that no
-# mirror is ever written into the project.
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '$1 == "deb" && $0 ~ /debian/ && $0 !~ /security/ {
-			for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '/^URIs:/ && $2 ~ /debian/ && $2 !~ /security/ { print $2 }' "$f"
-	done
+# state_get KEY [FILE]: one value of state.env (FILE, default $STATE) as
+# load_state would set it (the values are written with printf %q), or
+# nothing when there is no such file yet.
+state_get() {
+	local file=${2:-$STATE}
+	[ -f "$file" ] || return 0
+	(
+		# shellcheck source=/dev/null
+		. "$file"
+		printf '%s\n' "${!1:-}"
+	)
 }
-
-# apt with a private state directory: the host's apt configuration and
-# package lists are never touched.
-private_apt() {
-	local dir=$CACHE_DIR/apt
-	apt-get -o APT::Sandbox::User=root -o Dir::State="$dir/state" -o Dir::State::Lists="$dir/lists" \
-		-o Dir::State::status=/var/lib/dpkg/status -o Dir::Cache="$dir/cache" \
-		-o Dir::Etc::SourceList="$dir/sources.list" \
-		-o Dir::Etc::SourceParts=/nonexistent "$@"
-}
-
-private_apt_setup() {
-	local mirror suite dir=$CACHE_DIR/apt
-	[ -s "$dir/sources.list" ] && [ -n "$(find "$dir/lists" -name '*Packages*' -mmin -1440 2>/dev/null)" ] && return 0
-	mirror=$(host_mirror | head -n 1)
-	[ -n "$mirror" ] || return 1
-	mkdir -p "$dir/state/lists/partial" "$dir/lists/partial" "$dir/cache/archives/partial"
-	: >"$dir/sources.list"
-	for suite in $EXTRA_SUITES; do
-		printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-			"$mirror" "$suite" >>"$dir/sources.list"
-		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-			"$mirror" "$suite" >>"$dir/sources.list"
-	done
-	private_apt -q update >"$LOG_DIR/apt-update.log" 2>&1
-}
-

@@ -122,6 +122,20 @@ def load_expectations(path: str) -> List[Expectation]:
 	return out
 
 
+def load_minimums(path: str) -> List[Tuple[str, int, str]]:
+	out = []
+	with open(path, encoding='utf-8') as f:
+		for num, line in enumerate(f, 1):
+			line = line.rstrip('\n')
+			if not line.strip() or line.startswith('#'):
+				continue
+			fields = line.split('\t')
+			if len(fields) != 3 or not fields[1].isdigit():
+				sys.exit(f'error: {path}:{num}: want "pattern<TAB>minimum<TAB>reason"')
+			out.append((fields[0], int(fields[1]), fields[2]))
+	return out
+
+
 def explain(leaf: Leaf, expected: List[Expectation]) -> Optional[Expectation]:
 	name = leaf.path.split(' / ')[-1]
 	for e in expected:
@@ -144,6 +158,22 @@ def scan_dmesg(path: str, patterns_file: str) -> List[str]:
 	return excerpts
 
 
+BOOT_BANNER = re.compile(r'^(\[[ 0-9.]+\] )?Linux version ')
+
+
+def dmesg_incomplete(path: str) -> Optional[str]:
+	"""A log with no splat proves nothing if it is empty or lost its start
+	(the ring buffer wrapped): the first line must be the boot banner."""
+	with open(path, encoding='utf-8', errors='replace') as f:
+		first = f.readline()
+	if not first:
+		return 'guest dmesg is empty'
+	if not BOOT_BANNER.match(first):
+		return ('guest dmesg does not start with the boot banner (ring buffer '
+			'wrapped?), so a splat may be lost: ' + first.rstrip())
+	return None
+
+
 def read_stages(path: str) -> List[Tuple[str, int, int, int, int]]:
 	rows = []
 	if os.path.exists(path):
@@ -163,6 +193,7 @@ def main() -> int:
 	ap.add_argument('--dmesg', help='guest kernel log')
 	ap.add_argument('--dmesg-patterns', help='regexes that fail the run')
 	ap.add_argument('--excluded', help='tests the VM did not run, with reasons')
+	ap.add_argument('--min-cases', help='pattern, minimum number of innermost cases, reason')
 	args = ap.parse_args()
 
 	kp, printer = load_parser(args.tree)
@@ -177,6 +208,8 @@ def main() -> int:
 		print(f'{name:<28} {p:>7} {fl:>7} {s:>8} {secs:>8}')
 
 	problems = []
+	minimums = load_minimums(args.min_cases) if args.min_cases else []
+	seen: List[str] = []
 	for tap in args.tap:
 		if not os.path.exists(tap):
 			problems.append(f'{tap}: missing (the run did not produce it)')
@@ -187,6 +220,7 @@ def main() -> int:
 		suite = os.path.basename(tap)
 		counts = {'pass': 0, 'fail': 0, 'skip': 0}
 		for leaf in leaves(kp, printer, lines, ''):
+			seen.append(leaf.path)
 			why = explain(leaf, expected) if leaf.status != 'pass' else None
 			if leaf.status == 'pass':
 				counts['pass'] += 1
@@ -201,9 +235,20 @@ def main() -> int:
 		failed += counts['fail']
 		skipped += counts['skip']
 
+	# A suite whose nested TAP was lost counts as one case of its parent;
+	# only a floor on the number of cases notices that.
+	for pattern, minimum, reason in minimums:
+		n = sum(1 for path in seen if fnmatch.fnmatchcase(path, pattern))
+		if n < minimum:
+			failed += 1
+			problems.append(f'only {n} case(s) match "{pattern}", want at least {minimum}: {reason}')
+
 	if args.dmesg:
 		if not os.path.exists(args.dmesg):
 			problems.append('guest dmesg missing')
+			failed += 1
+		elif dmesg_incomplete(args.dmesg):
+			problems.append(dmesg_incomplete(args.dmesg))
 			failed += 1
 		else:
 			excerpts = scan_dmesg(args.dmesg, args.dmesg_patterns)

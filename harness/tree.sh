@@ -12,10 +12,6 @@ set -euo pipefail
 STAMP_NAME=mshv-uffd-applied
 COVER=0000-cover-letter.patch
 
-git_tree() {
-	git -C "$TREE" "${GIT_IDENT[@]}" "$@"
-}
-
 series_patches() {
 	find "$PATCH_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name "$COVER" | sort
 }
@@ -59,8 +55,8 @@ create_tree() {
 backup_tree() {
 	local ref wip
 	ref=refs/mshv-uffd/backup/$(date +%Y%m%d-%H%M%S)
-	wip=$(git_tree stash create 2>/dev/null || true)
-	git_tree update-ref "$ref" "${wip:-HEAD}"
+	wip=$("${GIT_TREE[@]}" stash create 2>/dev/null || true)
+	"${GIT_TREE[@]}" update-ref "$ref" "${wip:-HEAD}"
 	warn "the tree had commits or changes not in patches/; saved as $ref (make export writes the tree to patches/)"
 }
 
@@ -68,8 +64,8 @@ backup_tree() {
 # the base so that no half-applied series is built.
 am_failed() {
 	local patch=$1 log=$2 file
-	git_tree am --abort >/dev/null 2>&1 || true
-	git_tree reset -q --hard base
+	"${GIT_TREE[@]}" am --abort >/dev/null 2>&1 || true
+	"${GIT_TREE[@]}" reset -q --hard base
 	rm -f "$TREE/.git/$STAMP_NAME"
 	if grep -qE 'Patch format detection failed|does not look like|Patch is empty|missing author' "$log"; then
 		die "malformed patch: $patch ($(grep -m1 -E 'Patch|author|look' "$log"))"
@@ -80,25 +76,25 @@ am_failed() {
 
 apply_series() {
 	local old_head new_head p log=$LOG_DIR/git-am.log mtimes
-	old_head=$(git_tree rev-parse HEAD)
+	old_head=$("${GIT_TREE[@]}" rev-parse HEAD)
 	mtimes=$(mktemp)
 	# path, blob and mtime of every file the old series touched
-	git_tree diff --name-only base "$old_head" | while IFS= read -r p; do
+	"${GIT_TREE[@]}" diff --name-only base "$old_head" | while IFS= read -r p; do
 		[ -f "$TREE/$p" ] || continue
-		printf '%s\t%s\t%s\n' "$(git_tree rev-parse "$old_head:$p")" \
+		printf '%s\t%s\t%s\n' "$("${GIT_TREE[@]}" rev-parse "$old_head:$p")" \
 			"$(stat -c %Y "$TREE/$p")" "$p"
 	done >"$mtimes"
-	git_tree checkout -q series 2>/dev/null || git_tree checkout -q -b series
-	git_tree reset -q --hard base
+	"${GIT_TREE[@]}" checkout -q series 2>/dev/null || "${GIT_TREE[@]}" checkout -q -b series
+	"${GIT_TREE[@]}" reset -q --hard base
 	# patches/ is the truth now, its cover letter text included.
-	git_tree config --unset branch.series.description || true
+	"${GIT_TREE[@]}" config --unset branch.series.description || true
 	series_patches | while IFS= read -r p; do
-		git_tree am -q --3way --committer-date-is-author-date "$p" >"$log" 2>&1 ||
+		"${GIT_TREE[@]}" am -q --3way --committer-date-is-author-date "$p" >"$log" 2>&1 ||
 			am_failed "$p" "$log"
 	done
-	new_head=$(git_tree rev-parse HEAD)
+	new_head=$("${GIT_TREE[@]}" rev-parse HEAD)
 	while IFS=$'\t' read -r blob mtime p; do
-		if [ "$(git_tree rev-parse "$new_head:$p" 2>/dev/null)" = "$blob" ]; then
+		if [ "$("${GIT_TREE[@]}" rev-parse "$new_head:$p" 2>/dev/null)" = "$blob" ]; then
 			touch -d "@$mtime" "$TREE/$p"
 		fi
 	done <"$mtimes"
@@ -111,16 +107,16 @@ sync_tree() {
 	local stamp="" want
 	need_tool git
 	[ -d "$TREE/.git" ] || create_tree
-	git_tree rev-parse -q --verify base >/dev/null || die "$TREE has no 'base' tag; remove it and rerun"
+	"${GIT_TREE[@]}" rev-parse -q --verify base >/dev/null || die "$TREE has no 'base' tag; remove it and rerun"
 	[ -f "$TREE/.git/$STAMP_NAME" ] && stamp=$(cat "$TREE/.git/$STAMP_NAME")
-	want="$(series_hash) $(git_tree rev-parse HEAD)"
+	want="$(series_hash) $("${GIT_TREE[@]}" rev-parse HEAD)"
 	if [ "$stamp" = "$want" ] &&
-		[ -z "$(git_tree status --porcelain --untracked-files=no)" ]; then
+		[ -z "$("${GIT_TREE[@]}" status --porcelain --untracked-files=no)" ]; then
 		info "tree already matches patches/"
 		return
 	fi
-	if [ -n "$stamp" ] && { [ "${stamp#* }" != "$(git_tree rev-parse HEAD)" ] ||
-		[ -n "$(git_tree status --porcelain --untracked-files=no)" ]; }; then
+	if [ -n "$stamp" ] && { [ "${stamp#* }" != "$("${GIT_TREE[@]}" rev-parse HEAD)" ] ||
+		[ -n "$("${GIT_TREE[@]}" status --porcelain --untracked-files=no)" ]; }; then
 		backup_tree
 	fi
 	apply_series
@@ -133,7 +129,7 @@ sync_tree() {
 # patches/ is kept.
 cover_description() {
 	local cover=$PATCH_DIR/$COVER desc
-	desc=$(git_tree config branch.series.description || true)
+	desc=$("${GIT_TREE[@]}" config branch.series.description || true)
 	if [ -n "$desc" ]; then
 		printf '%s\n' "$desc"
 		return
@@ -156,13 +152,13 @@ cover_description() {
 export_series() {
 	local out n date
 	[ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
-	n=$(git_tree rev-list --count base..series)
+	n=$("${GIT_TREE[@]}" rev-list --count base..series)
 	[ "$n" -gt 0 ] || die "branch 'series' in $TREE has no commits on top of base"
 	out=$(mktemp -d)
-	date=$(git_tree log -1 --format=%aD series)
+	date=$("${GIT_TREE[@]}" log -1 --format=%aD series)
 	# The cover letter is the series author's, dated like its last patch.
-	GIT_COMMITTER_DATE=$date git_tree -c user.name="$(git_tree log -1 --format=%an series)" \
-		-c user.email="$(git_tree log -1 --format=%ae series)" \
+	GIT_COMMITTER_DATE=$date "${GIT_TREE[@]}" -c user.name="$("${GIT_TREE[@]}" log -1 --format=%an series)" \
+		-c user.email="$("${GIT_TREE[@]}" log -1 --format=%ae series)" \
 		-c branch.series.description="$(cover_description)" \
 		format-patch -q --zero-commit --no-signature --cover-letter \
 		--cover-from-description=subject -o "$out" base..series
@@ -174,12 +170,15 @@ export_series() {
 		cmp -s "$p" "$PATCH_DIR/${p##*/}" || cp "$p" "$PATCH_DIR/${p##*/}"
 	done
 	rm -rf "$out"
-	printf '%s %s\n' "$(series_hash)" "$(git_tree rev-parse series)" >"$TREE/.git/$STAMP_NAME"
+	printf '%s %s\n' "$(series_hash)" "$("${GIT_TREE[@]}" rev-parse series)" >"$TREE/.git/$STAMP_NAME"
 	info "exported $n patch(es) and the cover letter to $PATCH_DIR"
 }
 
 check_args
 load_state
+# git in the tree as the harness (an array, not a function: a function
+# called from a condition would run with set -e ignored)
+GIT_TREE=(git -C "$TREE" "${GIT_IDENT[@]}")
 case "${1:-sync}" in
 sync) sync_tree ;;
 export) export_series ;;

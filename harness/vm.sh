@@ -42,8 +42,22 @@ kvm_works() {
 	[ "$(cat "$probe")" = yes ]
 }
 
+# vm_progress TAP: what the guest is at, from the TAP it writes into the
+# shared directory as the tests run.
+vm_progress() {
+	local n last
+	if [ ! -s "$1" ]; then
+		echo "vm: booting (console: $LOG_DIR/vm-console.log)"
+		return
+	fi
+	n=$({ grep -cE '^(# )*(ok|not ok) ' "$1" || true; })
+	last=$({ grep -E ' RUN |^(# )*(ok|not ok) |^# selftests: ' "$1" || true; } | tail -n 1 |
+		sed -E 's/^[# ]+//' | tr -s ' ' | cut -c1-100)
+	echo "vm: $n results so far; last: ${last:-none yet}"
+}
+
 main() {
-	local out accel=(--disable-kvm) selection="-t mm:ksft_hmm.sh" start=$SECONDS
+	local out pid accel=(--disable-kvm) selection="-t mm:ksft_hmm.sh" start=$SECONDS
 	check_args
 	load_state
 	need_tool vng qemu-system-x86_64 timeout
@@ -54,6 +68,7 @@ main() {
 	if grep -q '^mshv:' "$OBJ/kselftest_install/kselftest-list.txt"; then
 		selection+=" -c mshv"
 	fi
+	# shellcheck disable=SC2310 # any step of kvm_works that fails means "no KVM", the safe answer
 	if kvm_works; then
 		accel=()
 		info "KVM boots a guest here: using it"
@@ -67,10 +82,14 @@ main() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	info "booting $VARIANT in QEMU (${accel[*]:-kvm}), running: $selection"
+	# vng's exit status says nothing: the guest's status file does
 	timeout "$VM_TIMEOUT" vng "${accel[@]}" -r "$KERNEL" --cpus "$VM_CPUS" \
 		--memory "$VM_MEMORY" --rwdir "$out" "${append[@]}" \
 		-- bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
-		"$selection" "$spm" "$REPO_DIR/data/excluded-tests.tsv" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 || true
+		"$selection" "$spm" "$REPO_DIR/data/excluded-tests.tsv" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 &
+	pid=$!
+	watch_pid "$pid" 10 vm_progress "$out/kselftest.tap"
+	wait "$pid" || true
 	[ -f "$out/status" ] ||
 		die "the VM did not finish (timeout ${VM_TIMEOUT}s or crash); console: $LOG_DIR/vm-console.log"
 	record "vm-boot" 1 0 0 $((SECONDS - start))

@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/../harness/lib.sh"
 
 CALLER_LOG_DIR=$LOG_DIR
+FAKE_KERNEL=$REPO_DIR/tests/fake-kernel
 passed=0
 failed=0
 skipped=0
@@ -43,16 +44,22 @@ expect_fail() {
 }
 
 # A scratch environment: fake base tree, cache, patches and logs.
+#   env_setup NAME [fake]   fake: the tree also holds tests/fake-kernel/tree
 env_setup() {
 	local dir=$SCRATCH/$1
 	mkdir -p "$dir/ksrc/mm" "$dir/patches" "$dir/logs"
 	printf 'VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n' >"$dir/ksrc/Makefile"
 	printf 'int a;\n' >"$dir/ksrc/mm/a.c"
 	printf 'int b;\n' >"$dir/ksrc/mm/b.c"
+	if [ "${2:-}" = fake ]; then
+		cp -a "$FAKE_KERNEL/tree/." "$dir/ksrc/"
+		# diagnostics the base already has are not the series'
+		printf '/* FAKE: w1-warning sparse-warning kdoc-warning cocci-report */\n' >>"$dir/ksrc/mm/b.c"
+	fi
 	export KSRC=$dir/ksrc MSHV_UFFD_CACHE=$dir/cache PATCH_DIR=$dir/patches LOG_DIR=$dir/logs
 	"$HARNESS_DIR/base.sh" >/dev/null 2>&1
 	"$HARNESS_DIR/tree.sh" >/dev/null 2>&1
-	ENV_TREE=$(sed -n 's/^TREE=//p' "$dir/logs/state.env")
+	ENV_TREE=$(state_get TREE "$dir/logs/state.env")
 }
 
 commit_in_tree() {
@@ -178,8 +185,13 @@ test_bad_arguments() {
 
 # report.py on hand-made TAP and kernel logs.
 test_report() {
-	local tree dir=$SCRATCH/report
-	tree=$(sed -n 's/^TREE=//p' "$REPO_DIR/build/logs/state.env" 2>/dev/null || true)
+	local tree log desc dir=$SCRATCH/report
+	# the caller's tree, else any tree in the cache (only read)
+	tree=$(state_get TREE "$CALLER_LOG_DIR/state.env")
+	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
+		tree=$(find "$CACHE_DIR/tree" -mindepth 4 -maxdepth 4 -path '*/tools/testing/kunit' 2>/dev/null | head -n 1)
+		tree=${tree%/tools/testing/kunit}
+	fi
 	if [ -z "$tree" ] || [ ! -f "$tree/tools/testing/kunit/kunit_parser.py" ]; then
 		skip "report tests (no kernel tree yet for kunit_parser)"
 		return
@@ -202,10 +214,10 @@ test_report() {
 	# 1..1
 	ok 1 selftests: mm: run_vmtests.sh
 	END_OF_TAP
-	printf '[    0.1] booting\n' >"$dir/clean.txt"
-	printf '[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
+	printf 'Linux version 7.2.13 (fake)\n[    0.1] booting\n' >"$dir/clean.txt"
+	printf 'Linux version 7.2.13 (fake)\n[    1.0] ok\n[    2.0] WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 hmm_range_fault+0x1/0x2\n[    2.1] Call Trace:\n' >"$dir/warn.txt"
 	local out rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/clean.txt" \
 		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -q 'unexplained skip: .*other.case' <<<"$out" &&
@@ -216,7 +228,7 @@ test_report() {
 	fi
 	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
 	rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/warn.txt" \
 		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -q 'WARNING: CPU: 1 PID: 9 at mm/hmm.c:99' <<<"$out" &&
@@ -225,9 +237,43 @@ test_report() {
 	else
 		not_ok "report with a WARNING in dmesg (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 	fi
+	# a log that lost its start (the ring buffer wrapped) or is empty
+	# cannot say "clean"
+	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
+	printf '[  900.0] hmm-tests: later lines only\n' >"$dir/wrapped.txt"
+	: >"$dir/empty.txt"
+	for log in "lost its start:wrapped" "is empty:empty"; do
+		desc=${log%%:*}
+		log=${log#*:}
+		rc=0
+		out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+			--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/$log.txt" \
+			--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ] && grep -q "guest dmesg" <<<"$out" &&
+			grep -qx '2 passed, 1 failed, 1 skipped' <<<"$out"; then
+			ok "report: a kernel log that $desc fails the dmesg check"
+		else
+			not_ok "report with a kernel log that $desc (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fi
+	done
+	# a suite whose cases vanished (its nested TAP lost) is too few cases
+	printf 'selftests: mm: run_vmtests.sh / *\t3\tthree cases\n' >"$dir/min3.tsv"
+	printf 'selftests: mm: run_vmtests.sh / *\t4\tfour cases\n' >"$dir/min4.tsv"
+	for log in 3 4; do
+		rc=0
+		out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+			--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --min-cases "$dir/min$log.tsv" 2>&1) || rc=$?
+		if [ "$log" = 3 ] && [ "$rc" -eq 0 ]; then
+			ok "report: as many cases as the floor pass it"
+		elif [ "$log" = 4 ] && [ "$rc" -ne 0 ] && grep -q 'only 3 case(s) match' <<<"$out"; then
+			ok "report: fewer cases than the floor fail the run"
+		else
+			not_ok "report with a floor of $log cases (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fi
+	done
 	printf 'TAP version 13\n1..2\n# partial\nok 1 a\n# then nothing\nnot ok 2 selftests: mm: x # TIMEOUT 900 seconds\n' >"$dir/timeout.tap"
 	rc=0
-	out=$(python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
 		--expected "$dir/expected.tsv" --tap "$dir/timeout.tap" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -qx '1 passed, 1 failed, 0 skipped' <<<"$out"; then
 		ok "report: a timed-out test fails"
@@ -236,11 +282,203 @@ test_report() {
 	fi
 }
 
+# checks.sh itself, run on a fake tree whose tools (tests/fake-kernel) act
+# on markers in the C files: each check must turn red on what it exists to
+# catch, and stay green on what the base already had.
+#   checks_series NAME EDIT...   a series of one commit per EDIT
+#                                ("file<TAB>sed expression<TAB>subject";
+#                                a new file starts with one line)
+checks_series() {
+	local name=$1 edit file expr subject n=0
+	shift
+	env_setup "checks-$name" fake
+	for edit in "$@"; do
+		IFS=$'\t' read -r file expr subject <<<"$edit"
+		n=$((n + 1))
+		if [ ! -f "$ENV_TREE/$file" ]; then
+			mkdir -p "$(dirname "$ENV_TREE/$file")"
+			printf '// SPDX-License-Identifier: GPL-2.0\n' >"$ENV_TREE/$file"
+		fi
+		sed -i "$expr" "$ENV_TREE/$file"
+		git -C "$ENV_TREE" add "$file"
+		GIT_AUTHOR_DATE="2026-02-0${n}T00:00:00Z" git -C "$ENV_TREE" -c user.name=t \
+			-c user.email=t@example.org commit -q -m "$subject" -m "Why and what." \
+			-m "Signed-off-by: t <t@example.org>"
+	done
+	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
+}
+
+# run_checks [CHECKS_SH]: checks.sh with the fake tools first on PATH;
+# sets CHECKS_OUT and CHECKS_RC.
+run_checks() {
+	CHECKS_RC=0
+	CHECKS_OUT=$(PATH="$FAKE_KERNEL/bin:$PATH" SPARSE="$FAKE_KERNEL/bin/sparse" \
+		"${1:-$HARNESS_DIR/checks.sh}" 2>&1) || CHECKS_RC=$?
+}
+
+# expect_red NAME FAILREGEX [REGEX]: checks.sh fails, with exactly one FAIL
+# line, which matches FAILREGEX; its output also matches REGEX.
+expect_red() {
+	local name=$1 want=$2 also=${3:-.} fails
+	fails=$(grep '^  FAIL' <<<"$CHECKS_OUT" || true)
+	if [ "$CHECKS_RC" -ne 0 ] && [ "$(grep -c . <<<"$fails")" -eq 1 ] &&
+		grep -qE "$want" <<<"$fails" && grep -qE "$also" <<<"$CHECKS_OUT"; then
+		ok "$name"
+	else
+		not_ok "$name (rc=$CHECKS_RC): $(tail -n 12 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+}
+
+test_checks() {
+	local log
+	# green: two clean patches; mm/b.c keeps every diagnostic the base had
+	checks_series green $'mm/a.c\t$a int a2;\tmm: first' $'mm/b.c\t1a int b2;\tmm: second'
+	run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && ! grep -q '^  FAIL' <<<"$CHECKS_OUT" &&
+		[ "$(grep -c '^  ok' <<<"$CHECKS_OUT")" -eq 8 ]; then
+		ok "checks: a clean series passes all 8 checks; the base's own diagnostics are not new"
+	else
+		not_ok "checks on a clean series (rc=$CHECKS_RC): $(tail -n 12 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+	# a second run replays every build; a change to the checks' code does not
+	log=$SCRATCH/checks-green/make.log
+	FAKE_MAKE_LOG=$log run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && ! grep -qE 'bzImage|\.o' "$log" 2>/dev/null; then
+		ok "checks: an unchanged series and harness replays the cached results"
+	else
+		not_ok "checks: the second run rebuilt: $(tr '\n' '|' <"$log" 2>/dev/null)"
+	fi
+	rm -f "$log"
+	mkdir -p "$SCRATCH/repo-copy"
+	cp -a "$REPO_DIR/harness" "$REPO_DIR/configs" "$REPO_DIR/data" "$SCRATCH/repo-copy/"
+	printf '# a change to the checks\n' >>"$SCRATCH/repo-copy/harness/checks.sh"
+	FAKE_MAKE_LOG=$log run_checks "$SCRATCH/repo-copy/harness/checks.sh"
+	if [ "$CHECKS_RC" -eq 0 ] && [ "$(grep -c 'bzImage' "$log" 2>/dev/null)" -eq 2 ] &&
+		grep -q '^arm64 .*mm/a\.o' "$log"; then
+		ok "checks: changed check code reruns every cached check"
+	else
+		not_ok "checks: changed code did not rerun the cached checks: $(tr '\n' '|' <"$log" 2>/dev/null)"
+	fi
+
+	checks_series bisect $'mm/a.c\t$a /* FAKE: build-error */\tmm: breaks the build' \
+		$'mm/a.c\t/FAKE: build-error/d\tmm: mends it'
+	run_checks
+	expect_red "checks: a prefix that does not build fails bisect" \
+		'build fails at [0-9a-f]{12} mm: breaks the build' 'ok    builds at [0-9a-f]{12} mm: mends it'
+
+	# two kselftest targets, one of which does not build
+	checks_series kselftest $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a /* FAKE: build-error */\tselftests/mshv: a broken test'
+	run_checks
+	expect_red "checks: a kselftest that does not build fails bisect, next to one that does" \
+		'build fails at [0-9a-f]{12} selftests/mshv: a broken test' 'ok    builds at [0-9a-f]{12} selftests/mm: a test'
+
+	checks_series sparse $'mm/a.c\t$a /* FAKE: sparse-warning */\tmm: sparse'
+	run_checks
+	expect_red "checks: a sparse warning the base lacks fails sparse-w1" \
+		'sparse-w1: 1 new diagnostic' "mm/a\\.c: warning: symbol 'fake' was not declared"
+
+	checks_series w1 $'mm/a.c\t$a /* FAKE: w1-warning */\tmm: w1'
+	run_checks
+	expect_red "checks: a new W=1 warning fails sparse-w1" \
+		'sparse-w1: 1 new diagnostic' 'mm/a\.c: warning: .*-Wmissing-prototypes'
+
+	checks_series kdoc $'mm/a.c\t$a /* FAKE: kdoc-warning */\tmm: kdoc'
+	run_checks
+	expect_red "checks: a new kernel-doc warning fails kernel-doc" \
+		'kernel-doc: 1 new diagnostic' "Warning: mm/a\\.c function parameter"
+
+	checks_series cocci $'mm/a.c\t$a /* FAKE: cocci-report */\tmm: cocci'
+	run_checks
+	expect_red "checks: a coccicheck report fails coccicheck" \
+		'coccicheck: 1 new diagnostic' 'mm/a\.c: WARNING: fake coccinelle report'
+
+	checks_series arm64 $'mm/a.c\t$a /* FAKE: arm64-error */\tmm: arm64'
+	run_checks
+	expect_red "checks: an arm64-only build error fails arm64" \
+		'arm64: [0-9]+ new diagnostic' "mm/a\\.c: error: implicit declaration of function 'fake_arm64'"
+
+	checks_series checkpatch $'mm/a.c\t$a /* FAKE: checkpatch-error */\tmm: style'
+	run_checks
+	expect_red "checks: a checkpatch ERROR fails checkpatch" \
+		'checkpatch --strict 0001-mm-style.patch'
+
+	checks_series kdoc-crash $'mm/a.c\t$a /* FAKE: kdoc-crash */\tmm: crash'
+	run_checks
+	if [ "$CHECKS_RC" -ne 0 ] && grep -q 'analysis of the series failed' <<<"$CHECKS_OUT"; then
+		ok "checks: a kernel-doc that cannot run fails the checks"
+	else
+		not_ok "checks: a crashing kernel-doc passed (rc=$CHECKS_RC): $(tail -n 5 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+}
+
+# The shell rules (RULES.md: shellcheck clean), with SC2310 enabled by
+# .shellcheckrc: a function called where bash ignores set -e is flagged.
+test_shellcheck() {
+	local files=() f out rc=0 dir=$SCRATCH/shellcheck
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		not_ok "shellcheck is missing (data/packages.txt; run 'make deps')"
+		return
+	fi
+	for f in "$REPO_DIR"/harness/* "$REPO_DIR"/tests/run.sh "$REPO_DIR"/.ci/run \
+		"$REPO_DIR"/bench/*.sh "$REPO_DIR"/tests/fake-kernel/bin/* \
+		"$REPO_DIR"/tests/fake-kernel/tree/scripts/* "$REPO_DIR"/tests/fake-kernel/tree/scripts/kconfig/*; do
+		[ -f "$f" ] || continue
+		case $(head -n 1 "$f") in
+		'#!/usr/bin/env bash' | '#!/bin/sh' | '#!/bin/bash' | '# shellcheck shell=bash') files+=("$f") ;;
+		esac
+	done
+	out=$(cd "$REPO_DIR" && shellcheck "${files[@]}" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ] && [ "${#files[@]}" -gt 20 ]; then
+		ok "shellcheck is clean on ${#files[@]} scripts"
+	else
+		not_ok "shellcheck on ${#files[@]} scripts (rc=$rc): $(grep -E '^In |SC[0-9]+' <<<"$out" | head -n 6 | tr '\n' '|')"
+	fi
+	mkdir -p "$dir"
+	cp "$REPO_DIR/.shellcheckrc" "$dir/"
+	printf '#!/usr/bin/env bash\nset -euo pipefail\nf() {\n\tfalse\n\techo after\n}\nf || exit 1\n' >"$dir/suppressed.sh"
+	rc=0
+	out=$(cd "$dir" && shellcheck suppressed.sh 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'SC2310' <<<"$out"; then
+		ok "shellcheck flags a function called where set -e is ignored (SC2310)"
+	else
+		not_ok "shellcheck does not flag set -e suppressed in a function call (.shellcheckrc)"
+	fi
+}
+
+# build.sh on the fake tree: the kernel, modules and every kselftest target
+# it touches must build.
+test_build() {
+	local rc out
+	checks_series build-ok $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a int t;\tselftests/mshv: a test'
+	rc=0
+	out=$(PATH="$FAKE_KERNEL/bin:$PATH" bash -c '"$1/config.sh" debug && "$1/build.sh" debug' _ "$HARNESS_DIR" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q 'building kselftests: mm mshv' <<<"$out" &&
+		grep -q '^build-debug	1	0	0' "$LOG_DIR/results.tsv"; then
+		ok "build: kernel, modules and both kselftest targets build"
+	else
+		not_ok "build on a clean fake tree (rc=$rc): $(tail -n 5 <<<"$out" | tr '\n' '|')"
+	fi
+	checks_series build-ks $'tools/testing/selftests/mm/t.c\t$a int t;\tselftests/mm: a test' \
+		$'tools/testing/selftests/mshv/t.c\t$a /* FAKE: build-error */\tselftests/mshv: a broken test'
+	rc=0
+	out=$(PATH="$FAKE_KERNEL/bin:$PATH" bash -c '"$1/config.sh" debug && "$1/build.sh" debug' _ "$HARNESS_DIR" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'build-debug-kselftest failed' <<<"$out"; then
+		ok "build: a kselftest target that does not build fails the build, next to one that does"
+	else
+		not_ok "build with a broken mshv selftest (rc=$rc): $(tail -n 5 <<<"$out" | tr '\n' '|')"
+	fi
+}
+
 test_export_round_trip
 test_mtimes
 test_bad_patches
 test_bad_arguments
 test_report
+test_checks
+test_build
+test_shellcheck
 echo "harness tests: $passed passed, $failed failed, $skipped skipped"
 # The scratch runs above pointed LOG_DIR elsewhere; the result row belongs
 # to the caller's log.
