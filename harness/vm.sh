@@ -61,6 +61,11 @@ main() {
 	check_args
 	load_state
 	need_tool vng qemu-system-x86_64 timeout
+	# hmm-tests' random_layouts: how many seeds, from which (README).
+	local var
+	for var in HMM_UFFD_GEN_SEEDS HMM_UFFD_GEN_SEED; do
+		[[ "${!var:-1}" =~ ^[0-9]+$ ]] || die "$var=${!var} is not a number"
+	done
 	OBJ=$TREE/.obj/$VARIANT
 	KERNEL=$OBJ/arch/x86/boot/bzImage
 	[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run the build stage first"
@@ -85,7 +90,8 @@ main() {
 	# vng's exit status says nothing: the guest's status file does
 	timeout "$VM_TIMEOUT" vng "${accel[@]}" -r "$KERNEL" --cpus "$VM_CPUS" \
 		--memory "$VM_MEMORY" --rwdir "$out" "${append[@]}" \
-		-- bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
+		-- env HMM_UFFD_GEN_SEEDS="${HMM_UFFD_GEN_SEEDS:-}" HMM_UFFD_GEN_SEED="${HMM_UFFD_GEN_SEED:-}" \
+		bash "$HARNESS_DIR/guest.sh" "$OBJ" "$out" "$VM_TEST_TIMEOUT" \
 		"$selection" "$spm" "$REPO_DIR/data/excluded-tests.tsv" </dev/null >"$LOG_DIR/vm-console.log" 2>&1 &
 	pid=$!
 	watch_pid "$pid" 10 vm_progress "$out/kselftest.tap"
