@@ -40,6 +40,10 @@ done <"$EXCLUDED"
 		mkswap /dev/zram0 && swapon /dev/zram0 && cat /proc/swaps
 } >"$OUT/swap.log" 2>&1
 
+# Huge pages for hmm-tests' hugetlb cases (mixed_hugetlb_* map eight):
+# run_vmtests.sh -t hmm reserves none.
+echo 32 >/proc/sys/vm/nr_hugepages
+
 # hmm-tests' evicted_file_read needs a file system whose page cache can be
 # dropped: /tmp is tmpfs, the shared result directory is not.
 mkdir -p "$OUT/files"
