@@ -145,17 +145,40 @@ def explain(leaf: Leaf, expected: List[Expectation]) -> Optional[Expectation]:
 	return None
 
 
-def scan_dmesg(path: str, patterns_file: str) -> List[str]:
+def load_expected_splats(path: Optional[str]) -> List[Tuple[re.Pattern, int, str]]:
+	"""regex<TAB>count<TAB>reason lines: splats a test causes on purpose."""
+	if not path:
+		return []
+	with open(path, encoding='utf-8') as f:
+		rows = [l.rstrip('\n').split('\t') for l in f
+			if l.strip() and not l.startswith('#')]
+	return [(re.compile(rx), int(count), reason) for rx, count, reason in rows]
+
+
+def scan_dmesg(path: str, patterns_file: str,
+	       expected_file: Optional[str] = None) -> Tuple[List[str], List[str]]:
+	"""Excerpts around each line that matches a failure pattern, except the
+	expected splats; and a problem for each expected splat not seen exactly
+	as often as stated (so that it proves its test ran, and hides nothing
+	more)."""
 	with open(patterns_file, encoding='utf-8') as f:
 		patterns = [re.compile(l.rstrip('\n')) for l in f
 			    if l.strip() and not l.startswith('#')]
+	expected = load_expected_splats(expected_file)
+	seen = [0] * len(expected)
 	with open(path, encoding='utf-8', errors='replace') as f:
 		lines = f.read().splitlines()
 	excerpts = []
 	for i, line in enumerate(lines):
 		if any(p.search(line) for p in patterns):
+			hit = next((k for k, (rx, _, _) in enumerate(expected) if rx.search(line)), None)
+			if hit is not None:
+				seen[hit] += 1
+				continue
 			excerpts.append('\n'.join(lines[max(0, i - 2):i + 25]))
-	return excerpts
+	wrong = [f'expected kernel log splat seen {n} time(s), want {count}: {reason}'
+		 for n, (_, count, reason) in zip(seen, expected) if n != count]
+	return excerpts, wrong
 
 
 BOOT_BANNER = re.compile(r'^(\[[ 0-9.]+\] )?Linux version ')
@@ -192,6 +215,7 @@ def main() -> int:
 	ap.add_argument('--expected', required=True, help='expected skips/failures')
 	ap.add_argument('--dmesg', help='guest kernel log')
 	ap.add_argument('--dmesg-patterns', help='regexes that fail the run')
+	ap.add_argument('--dmesg-expected', help='splats a test causes on purpose: regex, count, reason')
 	ap.add_argument('--excluded', help='tests the VM did not run, with reasons')
 	ap.add_argument('--min-cases', help='pattern, minimum number of innermost cases, reason')
 	args = ap.parse_args()
@@ -251,11 +275,15 @@ def main() -> int:
 			problems.append(dmesg_incomplete(args.dmesg))
 			failed += 1
 		else:
-			excerpts = scan_dmesg(args.dmesg, args.dmesg_patterns)
-			print(f'{"dmesg clean":<28} {int(not excerpts):>7} {int(bool(excerpts)):>7} {0:>8} {"":>8}')
+			excerpts, wrong = scan_dmesg(args.dmesg, args.dmesg_patterns,
+						     args.dmesg_expected)
+			bad = bool(excerpts or wrong)
+			print(f'{"dmesg clean":<28} {int(not bad):>7} {int(bad):>7} {0:>8} {"":>8}')
+			problems.extend(wrong)
 			if excerpts:
-				failed += 1
 				problems.append('kernel log reports a problem:\n' + '\n---\n'.join(excerpts[:3]))
+			if bad:
+				failed += 1
 			else:
 				passed += 1
 
