@@ -118,8 +118,10 @@ check_checkpatch() {
 		# Debian's python3 first: checkpatch's spdxcheck.py needs its
 		# python3-ply and python3-git, not some other python3 on PATH.
 		rc=0
+		# FILE_PATH_CHANGES asks of every new file whether MAINTAINERS
+		# needs updating; check_maintainers answers that for real.
 		out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
-			"${spell[@]}" "$p" 2>&1) || rc=$?
+			--ignore FILE_PATH_CHANGES "${spell[@]}" "$p" 2>&1) || rc=$?
 		printf '%s\n' "$out" >"$LOG_DIR/checkpatch-${p##*/}.log"
 		if grep -q '^Traceback' <<<"$out"; then
 			not_ok "checkpatch --strict ${p##*/}: a checkpatch helper crashed (log: $LOG_DIR/checkpatch-${p##*/}.log)"
@@ -130,6 +132,23 @@ check_checkpatch() {
 			{ grep -E '^(ERROR|WARNING|CHECK):' <<<"$out" || true; } | head -n 10 | sed 's/^/        /'
 		fi
 	done < <(find "$PATCH_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort)
+}
+
+# Every file the series adds has a maintainer in MAINTAINERS, as it stands
+# after the series: the question checkpatch's FILE_PATH_CHANGES asks.
+check_maintainers() {
+	local f who missing=()
+	work_checkout "$HEAD"
+	while IFS= read -r f; do
+		who=$(cd "$WORK" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--no-l --no-r --no-rolestats -f "$f" 2>&1) || who=
+		[ -n "$who" ] || missing+=("$f")
+	done < <(git -C "$TREE" diff --diff-filter=A --name-only base "$HEAD")
+	if [ "${#missing[@]}" -eq 0 ]; then
+		ok "maintainers: every file the series adds has one"
+	else
+		not_ok "maintainers: no MAINTAINERS entry covers ${missing[*]}"
+	fi
 }
 
 # build_prefix COMMIT: the kernel, its modules and the kselftests the
@@ -305,6 +324,7 @@ main() {
 	CODE_KEY=$(code_key)
 	info "checks on $(git -C "$TREE" rev-list --count "base..$HEAD") patch(es)"
 	check_checkpatch
+	check_maintainers
 	check_bisect
 	check_analyzers
 	work_checkout "$HEAD"

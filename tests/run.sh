@@ -335,8 +335,8 @@ test_checks() {
 	checks_series green $'mm/a.c\t$a int a2;\tmm: first' $'mm/b.c\t1a int b2;\tmm: second'
 	run_checks
 	if [ "$CHECKS_RC" -eq 0 ] && ! grep -q '^  FAIL' <<<"$CHECKS_OUT" &&
-		[ "$(grep -c '^  ok' <<<"$CHECKS_OUT")" -eq 8 ]; then
-		ok "checks: a clean series passes all 8 checks; the base's own diagnostics are not new"
+		[ "$(grep -c '^  ok' <<<"$CHECKS_OUT")" -eq 9 ]; then
+		ok "checks: a clean series passes all 9 checks; the base's own diagnostics are not new"
 	else
 		not_ok "checks on a clean series (rc=$CHECKS_RC): $(tail -n 12 <<<"$CHECKS_OUT" | tr '\n' '|')"
 	fi
@@ -402,6 +402,11 @@ test_checks() {
 	run_checks
 	expect_red "checks: a checkpatch ERROR fails checkpatch" \
 		'checkpatch --strict 0001-mm-style.patch'
+
+	checks_series maintainers $'mm/new.c\t$a /* FAKE: no-maintainer */\tmm: a file nobody maintains'
+	run_checks
+	expect_red "checks: a new file no MAINTAINERS entry covers fails maintainers" \
+		'maintainers: no MAINTAINERS entry covers mm/new\.c'
 
 	checks_series kdoc-crash $'mm/a.c\t$a /* FAKE: kdoc-crash */\tmm: crash'
 	run_checks
