@@ -97,8 +97,18 @@ touched_files() {
 }
 
 # Kernel C files the series touches (not tools/, not scripts/), as objects.
+# The objects the touched .c files build. A .c file that its directory's
+# Makefile does not name is #included by another one (a KUnit suite at the
+# end of the file it tests) and is analysed as part of that object.
 touched_objects() {
-	touched_files '*.c' ':!tools/' ':!scripts/' ':!samples/' | sed 's/\.c$/.o/'
+	local f base
+	touched_files '*.c' ':!tools/' ':!scripts/' ':!samples/' | while IFS= read -r f; do
+		base=${f##*/}
+		if git -C "$TREE" show "$HEAD:${f%/*}/Makefile" 2>/dev/null |
+			grep -qw "${base%.c}\.o"; then
+			echo "${f%.c}.o"
+		fi
+	done
 }
 
 check_checkpatch() {
@@ -158,6 +168,11 @@ check_maintainers() {
 build_prefix() {
 	local commit=$1 targets
 	work_checkout "$commit"
+	# The series' config, less what this prefix's Kconfig does not know
+	# yet: a symbol a later patch adds is then NEW to kbuild's syncconfig,
+	# which would prompt for it on stdin.
+	cp "$WORK/.obj/debug/.config.series" "$WORK/.obj/debug/.config"
+	SRC=$WORK OBJ=$WORK/.obj/debug kmake olddefconfig
 	SRC=$WORK OBJ=$WORK/.obj/debug kmake bzImage modules
 	targets=$(git -C "$WORK" diff --name-only base "$commit" -- tools/testing/selftests |
 		awk -F/ 'NF > 4 && $4 != "Makefile" { print $4 }' | sort -u | tr '\n' ' ')
@@ -173,8 +188,11 @@ build_prefix() {
 check_bisect() {
 	local commit cfg subject log i=0 n
 	# config.sh is a no-op when the config matches configs/; a changed
-	# fragment must reach the prefix builds too
+	# fragment must reach the prefix builds too. It runs on the whole
+	# series, whose Kconfig knows every option configs/ asks for.
+	work_checkout "$HEAD"
 	SRC=$WORK "$HARNESS_DIR/config.sh" debug
+	cp "$WORK/.obj/debug/.config" "$WORK/.obj/debug/.config.series"
 	cfg=$(sha256sum <"$WORK/.obj/debug/.config" | cut -c1-12)
 	n=$(git -C "$TREE" rev-list --count "base..$HEAD")
 	while IFS= read -r commit; do
@@ -182,7 +200,7 @@ check_bisect() {
 		subject=$(git -C "$TREE" log -1 --format=%s "$commit")
 		log=$LOG_DIR/bisect-${commit:0:12}.log
 		WATCH_NAME="bisect [$i/$n] ${commit:0:12}" WATCH_DIR=$WORK/.obj/debug \
-			cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log"
+			cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log" </dev/null
 		if [ "$CACHED_RC" -eq 0 ]; then
 			ok "builds at ${commit:0:12} $subject"
 		else
@@ -190,6 +208,9 @@ check_bisect() {
 			tail -n 15 "$log" | sed 's/^/        /'
 		fi
 	done < <(git -C "$TREE" rev-list --reverse "base..$HEAD")
+	# Nothing in the loop may end it early (a build that read its stdin
+	# once ate the last commit): every prefix is checked, or that fails.
+	[ "$i" -eq "$n" ] || not_ok "bisect: checked $i of $n prefixes"
 }
 
 # Diagnostics with line and column numbers dropped, so that a warning the

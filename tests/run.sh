@@ -378,6 +378,16 @@ test_checks() {
 	expect_red "checks: a sparse warning the base lacks fails sparse-w1" \
 		'sparse-w1: 1 new diagnostic' "mm/a\\.c: warning: symbol 'fake' was not declared"
 
+	# An #included .c (a KUnit suite) is no object of its own: built
+	# alone for arm64 it fails (arm64-error), so it must not be.
+	checks_series included $'mm/a_kunit.c\t$a /* FAKE: arm64-error */\tmm: an included test'
+	run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && ! grep -q 'a_kunit' <<<"$CHECKS_OUT"; then
+		ok "checks: a .c file no Makefile names is not analysed as an object"
+	else
+		not_ok "checks: a .c file no Makefile names is not analysed as an object (rc=$CHECKS_RC): $(grep -E 'FAIL|a_kunit' <<<"$CHECKS_OUT" | head -n 3 | tr '\n' '|')"
+	fi
+
 	checks_series w1 $'mm/a.c\t$a /* FAKE: w1-warning */\tmm: w1'
 	run_checks
 	expect_red "checks: a new W=1 warning fails sparse-w1" \
@@ -402,6 +412,16 @@ test_checks() {
 	run_checks
 	expect_red "checks: a checkpatch ERROR fails checkpatch" \
 		'checkpatch --strict 0001-mm-style.patch'
+
+	checks_series prompt $'mm/a.c\t$a int a;\tmm: first' \
+		$'mm/b.c\t$a /* FAKE: kconfig-prompt */\tmm: a new option' \
+		$'mm/a.c\t$a int c;\tmm: third'
+	run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && [ "$(grep -c 'builds at' <<<"$CHECKS_OUT")" -eq 3 ]; then
+		ok "checks: a build that prompts on stdin cannot skip the prefixes after it"
+	else
+		not_ok "checks: a build that prompts on stdin cannot skip the prefixes after it (rc=$CHECKS_RC): $(grep -E 'builds at|bisect' <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
 
 	checks_series maintainers $'mm/new.c\t$a /* FAKE: no-maintainer */\tmm: a file nobody maintains'
 	run_checks
