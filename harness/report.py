@@ -108,32 +108,28 @@ def walk(kp, printer, test, prefix: str) -> Iterator[Leaf]:
 			yield Leaf(path, 'fail', 'failed as a whole (timeout or crash?)')
 
 
-def load_expectations(path: str) -> List[Expectation]:
-	out = []
+def read_rows(path: str, valid, form: str) -> Iterator[List[str]]:
+	"""The 3-field rows of a tab-separated data file, comments and blank
+	lines skipped; a malformed row stops the report, naming FORM."""
 	with open(path, encoding='utf-8') as f:
 		for num, line in enumerate(f, 1):
 			line = line.rstrip('\n')
 			if not line.strip() or line.startswith('#'):
 				continue
 			fields = line.split('\t')
-			if len(fields) != 3 or fields[1] not in ('skip', 'fail'):
-				sys.exit(f'error: {path}:{num}: want "pattern<TAB>skip|fail<TAB>reason"')
-			out.append(Expectation(*fields))
-	return out
+			if len(fields) != 3 or not valid(fields):
+				sys.exit(f'error: {path}:{num}: want "{form}"')
+			yield fields
+
+
+def load_expectations(path: str) -> List[Expectation]:
+	return [Expectation(*f) for f in read_rows(path, lambda f: f[1] in ('skip', 'fail'),
+						   'pattern<TAB>skip|fail<TAB>reason')]
 
 
 def load_minimums(path: str) -> List[Tuple[str, int, str]]:
-	out = []
-	with open(path, encoding='utf-8') as f:
-		for num, line in enumerate(f, 1):
-			line = line.rstrip('\n')
-			if not line.strip() or line.startswith('#'):
-				continue
-			fields = line.split('\t')
-			if len(fields) != 3 or not fields[1].isdigit():
-				sys.exit(f'error: {path}:{num}: want "pattern<TAB>minimum<TAB>reason"')
-			out.append((fields[0], int(fields[1]), fields[2]))
-	return out
+	return [(f[0], int(f[1]), f[2]) for f in read_rows(path, lambda f: f[1].isdigit(),
+							  'pattern<TAB>minimum<TAB>reason')]
 
 
 def explain(leaf: Leaf, expected: List[Expectation]) -> Optional[Expectation]:
@@ -149,10 +145,8 @@ def load_expected_splats(path: Optional[str]) -> List[Tuple[re.Pattern, int, str
 	"""regex<TAB>count<TAB>reason lines: splats a test causes on purpose."""
 	if not path:
 		return []
-	with open(path, encoding='utf-8') as f:
-		rows = [l.rstrip('\n').split('\t') for l in f
-			if l.strip() and not l.startswith('#')]
-	return [(re.compile(rx), int(count), reason) for rx, count, reason in rows]
+	return [(re.compile(f[0]), int(f[1]), f[2]) for f in read_rows(path, lambda f: f[1].isdigit(),
+									'regex<TAB>count<TAB>reason')]
 
 
 def scan_dmesg(path: str, patterns_file: str,
