@@ -227,10 +227,7 @@ test_report() {
 		not_ok "report on nested TAP (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 	fi
 	sed -i 's/other.case # SKIP not explained/other.case/' "$dir/nested.tap"
-	rc=0
-	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
-		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/warn.txt" \
-		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+	report_dmesg "$dir/warn.txt"
 	if [ "$rc" -ne 0 ] && grep -q 'WARNING: CPU: 1 PID: 9 at mm/hmm.c:99' <<<"$out" &&
 		grep -qx '2 passed, 1 failed, 1 skipped' <<<"$out"; then
 		ok "report: a kernel WARNING in dmesg fails the VM stage, with the excerpt"
@@ -245,15 +242,29 @@ test_report() {
 	for log in "lost its start:wrapped" "is empty:empty"; do
 		desc=${log%%:*}
 		log=${log#*:}
-		rc=0
-		out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
-			--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$dir/$log.txt" \
-			--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" 2>&1) || rc=$?
+		report_dmesg "$dir/$log.txt"
 		if [ "$rc" -ne 0 ] && grep -q "guest dmesg" <<<"$out" &&
 			grep -qx '2 passed, 1 failed, 1 skipped' <<<"$out"; then
 			ok "report: a kernel log that $desc fails the dmesg check"
 		else
 			not_ok "report with a kernel log that $desc (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fi
+	done
+	# a splat a test causes on purpose passes only when seen exactly as
+	# often as data/dmesg-expected.tsv says
+	printf '^WARNING: CPU: 1 PID: 9 at mm/hmm.c:99\t1\ton purpose\n' >"$dir/splats.tsv"
+	for want in "1:0" "0:1" "2:1"; do
+		{
+			printf 'Linux version 7.2.13 (harness)\n'
+			for ((k = 0; k < ${want%%:*}; k++)); do
+				printf 'WARNING: CPU: 1 PID: 9 at mm/hmm.c:99 f+0x1/0x2\n'
+			done
+		} >"$dir/splat.txt"
+		report_dmesg "$dir/splat.txt" --dmesg-expected "$dir/splats.tsv"
+		if [ "$([ "$rc" -ne 0 ] && echo 1 || echo 0)" = "${want#*:}" ]; then
+			ok "report: an expected splat seen ${want%%:*} time(s) of 1 $([ "${want#*:}" = 1 ] && echo fails || echo passes)"
+		else
+			not_ok "report: expected splat seen ${want%%:*} time(s) (rc=$rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 		fi
 	done
 	# a suite whose cases vanished (its nested TAP lost) is too few cases
@@ -288,6 +299,17 @@ test_report() {
 #   checks_series NAME EDIT...   a series of one commit per EDIT
 #                                ("file<TAB>sed expression<TAB>subject";
 #                                a new file starts with one line)
+# report_dmesg LOG [ARGS...]: the report on the nested test TAP with LOG as
+# the guest's kernel log; sets out and rc. Uses tree and dir of the caller.
+report_dmesg() {
+	local log=$1
+	shift
+	rc=0
+	out=$(PYTHONDONTWRITEBYTECODE=1 python3 "$HARNESS_DIR/report.py" --tree "$tree" --stages "$dir/stages.tsv" \
+		--expected "$dir/expected.tsv" --tap "$dir/nested.tap" --dmesg "$log" \
+		--dmesg-patterns "$REPO_DIR/data/dmesg-fail.regex" "$@" 2>&1) || rc=$?
+}
+
 checks_series() {
 	local name=$1 edit file expr subject n=0
 	shift
