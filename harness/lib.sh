@@ -12,6 +12,13 @@ SHARED_BASE_DIR=${SHARED_BASE_DIR:-$REPO_DIR/../shared/base}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 ARCH=${ARCH:-x86_64}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE_DIR/ccache}
+# The checks build every prefix of the series in a worktree of their own,
+# and make bench builds the base in another. With paths under the cache
+# made relative, ccache serves an object compiled in one of them to the
+# others whenever the preprocessed source is the same, even where the
+# config differs (a prefix lacks a Kconfig symbol a later patch adds).
+# It still hashes the contents, so nothing stale is served.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$CACHE_DIR}
 
 # The identity and dates that make the base commit, and so every commit
 # on top of it, the same on every machine.
