@@ -14,18 +14,19 @@ set -euo pipefail
 BENCH_RUNS=${BENCH_RUNS:-7}
 BENCH_LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 
-# The same config and build stages as make check, on SRC into SRC/.obj/bench.
+# The same config and build stages as make check, on SRC.
 build_bench_kernel() {
 	local src=$1
-	SRC=$src OBJ=$src/.obj/bench "$HARNESS_DIR/config.sh" bench
-	SRC=$src OBJ=$src/.obj/bench KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
+	SRC=$src "$HARNESS_DIR/config.sh" bench
+	SRC=$src KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
 }
 
 boot() {
-	local src=$1 kind=$2 out=$3
-	timeout 3600 vng --disable-kvm -r "$src/.obj/bench/arch/x86/boot/bzImage" --cpus 2 \
+	local src=$1 kind=$2 out=$3 obj
+	obj=$(obj_dir "$src" bench)
+	timeout 3600 vng --disable-kvm -r "$obj/arch/x86/boot/bzImage" --cpus 2 \
 		--memory 4G --rwdir "$out" -- bash "$REPO_DIR/bench/guest-bench.sh" \
-		"$src/.obj/bench" "$out" "$out/hmm-uffd-bench" "$kind" "$BENCH_RUNS" "$BENCH_LARGE_RUNS" \
+		"$obj" "$out" "$out/hmm-uffd-bench" "$kind" "$BENCH_RUNS" "$BENCH_LARGE_RUNS" \
 		</dev/null >"$LOG_DIR/bench-vm-$kind.log" 2>&1 || true
 	[ "$(cat "$out/status-$kind" 2>/dev/null)" = 0 ] ||
 		die "the $kind benchmark did not finish: $out/bench-$kind.err, $LOG_DIR/bench-vm-$kind.log"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Stage 4, build: the kernel, its modules (installed into a directory the
 # VM mounts as /lib/modules), the uapi headers and the kselftests the series
-# touches, all through the kernel's own Makefiles, in $TREE/.obj/VARIANT.
+# touches, all through the kernel's own Makefiles, in $(obj_dir $TREE VARIANT).
 #   build.sh [VARIANT]   (default: debug)
-# SRC (default: the tree) and OBJ (default: SRC/.obj/VARIANT) may point
+# SRC (default: the tree) and OBJ (default: obj_dir SRC VARIANT) may point
 # elsewhere, as for config.sh; KSELFTESTS=0 builds only the kernel and its
 # modules (make bench).
 set -euo pipefail
@@ -30,7 +30,7 @@ main() {
 	load_state
 	need_tool ccache gcc make flex bison bc rsync depmod
 	SRC=${SRC:-$TREE}
-	OBJ=${OBJ:-$SRC/.obj/$VARIANT}
+	OBJ=${OBJ:-$(obj_dir "$SRC" "$VARIANT")}
 	name=build-$VARIANT
 	if [ "$SRC" != "$TREE" ]; then name=$name-${SRC##*/}; fi
 	[ -f "$OBJ/.config" ] || die "no config in $OBJ: run the config stage first"

@@ -36,7 +36,7 @@ not_ok() {
 # status is in CACHED_RC; cached itself always succeeds. While CMD runs,
 # its progress is shown as the objects in WATCH_DIR, named WATCH_NAME.
 cached() {
-	local key=$1 file pid name=${WATCH_NAME:-$1} dir=${WATCH_DIR:-$WORK/.obj/debug}
+	local key=$1 file pid name=${WATCH_NAME:-$1} dir=${WATCH_DIR:-$WORK_OBJ}
 	shift
 	file=$RESULT_CACHE/$key
 	mkdir -p "$RESULT_CACHE"
@@ -171,16 +171,16 @@ build_prefix() {
 	# The series' config, less what this prefix's Kconfig does not know
 	# yet: a symbol a later patch adds is then NEW to kbuild's syncconfig,
 	# which would prompt for it on stdin.
-	cp "$WORK/.obj/debug/.config.series" "$WORK/.obj/debug/.config"
-	SRC=$WORK OBJ=$WORK/.obj/debug kmake olddefconfig
-	SRC=$WORK OBJ=$WORK/.obj/debug kmake bzImage modules
+	cp "$WORK_OBJ/.config.series" "$WORK_OBJ/.config"
+	SRC=$WORK OBJ=$WORK_OBJ kmake olddefconfig
+	SRC=$WORK OBJ=$WORK_OBJ kmake bzImage modules
 	targets=$(git -C "$WORK" diff --name-only base "$commit" -- tools/testing/selftests |
 		awk -F/ 'NF > 4 && $4 != "Makefile" { print $4 }' | sort -u | tr '\n' ' ')
 	if [ -n "$targets" ]; then
-		SRC=$WORK OBJ=$WORK/.obj/debug kmake headers_install
+		SRC=$WORK OBJ=$WORK_OBJ kmake headers_install
 		# FORCE_TARGETS: without it kselftest's make fails only when
 		# every target fails
-		make -C "$WORK/tools/testing/selftests" O="$WORK/.obj/debug" ARCH="$ARCH" \
+		make -C "$WORK/tools/testing/selftests" O="$WORK_OBJ" ARCH="$ARCH" \
 			TARGETS="$targets" FORCE_TARGETS=1 -j"$JOBS" all
 	fi
 }
@@ -192,14 +192,14 @@ check_bisect() {
 	# series, whose Kconfig knows every option configs/ asks for.
 	work_checkout "$HEAD"
 	SRC=$WORK "$HARNESS_DIR/config.sh" debug
-	cp "$WORK/.obj/debug/.config" "$WORK/.obj/debug/.config.series"
-	cfg=$(sha256sum <"$WORK/.obj/debug/.config" | cut -c1-12)
+	cp "$WORK_OBJ/.config" "$WORK_OBJ/.config.series"
+	cfg=$(sha256sum <"$WORK_OBJ/.config" | cut -c1-12)
 	n=$(git -C "$TREE" rev-list --count "base..$HEAD")
 	while IFS= read -r commit; do
 		i=$((i + 1))
 		subject=$(git -C "$TREE" log -1 --format=%s "$commit")
 		log=$LOG_DIR/bisect-${commit:0:12}.log
-		WATCH_NAME="bisect [$i/$n] ${commit:0:12}" WATCH_DIR=$WORK/.obj/debug \
+		WATCH_NAME="bisect [$i/$n] ${commit:0:12}" WATCH_DIR=$WORK_OBJ \
 			cached "bisect-$commit-$cfg-$CODE_KEY" build_prefix "$commit" >"$log" </dev/null
 		if [ "$CACHED_RC" -eq 0 ]; then
 			ok "builds at ${commit:0:12} $subject"
@@ -248,7 +248,7 @@ analyze() {
 		# -k so that one object's error does not hide the others'
 		rc=0
 		# shellcheck disable=SC2310 # kmake is one make command: its status is make's
-		out=$(SRC=$WORK OBJ=$WORK/.obj/debug kmake -k W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1) || rc=$?
+		out=$(SRC=$WORK OBJ=$WORK_OBJ kmake -k W=1 C=2 CHECK="$SPARSE" "${objs[@]}" 2>&1) || rc=$?
 		{
 			normalize <<<"$out"
 			if [ "$rc" -ne 0 ]; then
@@ -266,7 +266,7 @@ analyze() {
 	if [ "${#objs[@]}" -gt 0 ]; then
 		rc=0
 		# shellcheck disable=SC2310 # kmake is one make command: its status is make's
-		out=$(SRC=$WORK OBJ=$WORK/.obj/arm64 KARCH=arm64 kmake -k "${objs[@]}" 2>&1) || rc=$?
+		out=$(SRC=$WORK OBJ=$WORK_ARM64 KARCH=arm64 kmake -k "${objs[@]}" 2>&1) || rc=$?
 		{
 			normalize <<<"$out"
 			if [ "$rc" -ne 0 ]; then build_failed "$rev" "the arm64 build" "$rc"; fi
@@ -304,16 +304,16 @@ check_analyzers() {
 	need_tool spatch ocamlfind aarch64-linux-gnu-gcc
 	SRC=$WORK "$HARNESS_DIR/config.sh" debug
 	SRC=$WORK "$HARNESS_DIR/config.sh" arm64
-	cfg=$(cat "$WORK/.obj/debug/.config" "$WORK/.obj/arm64/.config" | sha256sum | cut -c1-12)
+	cfg=$(cat "$WORK_OBJ/.config" "$WORK_ARM64/.config" | sha256sum | cut -c1-12)
 	base_out=$LOG_DIR/analyze-base.log
 	head_out=$LOG_DIR/analyze-series.log
 	# the base is analyzed for the files the series touches, so it is keyed
 	# by the series too; the tools' own output goes to the logs, the
 	# diagnostics to the sections compared below
-	WATCH_NAME="analysis of the base (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+	WATCH_NAME="analysis of the base (arm64 objects)" WATCH_DIR=$WORK_ARM64 \
 		cached "analyze-base-$HEAD-$cfg-$CODE_KEY" analyze base >"$base_out"
 	[ "$CACHED_RC" -eq 0 ] || die "analysis of the base failed (log: $base_out)"
-	WATCH_NAME="analysis of the series (arm64 objects)" WATCH_DIR=$WORK/.obj/arm64 \
+	WATCH_NAME="analysis of the series (arm64 objects)" WATCH_DIR=$WORK_ARM64 \
 		cached "analyze-series-$HEAD-$cfg-$CODE_KEY" analyze "$HEAD" >"$head_out"
 	[ "$CACHED_RC" -eq 0 ] || die "analysis of the series failed (log: $head_out)"
 	for tool in sparse-w1 arm64 kernel-doc coccicheck; do
@@ -335,6 +335,8 @@ main() {
 	load_state
 	need_tool git perl make ccache
 	WORK=$CACHE_DIR/work/$BASE_ID-checks
+	WORK_OBJ=$(obj_dir "$WORK" debug)
+	WORK_ARM64=$(obj_dir "$WORK" arm64)
 	HEAD=$(git -C "$TREE" rev-parse series)
 	if [ "$HEAD" = "$(git -C "$TREE" rev-parse base)" ]; then
 		info "checks: the series is empty, nothing to check"

@@ -30,7 +30,7 @@ main() {
 		frags+=("$(fragment_path "$name")")
 		[ -f "$REPO_DIR/configs/$name.config" ] && ours+=("$REPO_DIR/configs/$name.config")
 	done
-	OBJ=${OBJ:-${SRC:-$TREE}/.obj/$VARIANT}
+	OBJ=${OBJ:-$(obj_dir "${SRC:-$TREE}" "$VARIANT")}
 	want=$(printf '%s\n' "$KARCH $base" | cat - "${frags[@]}" | sha256sum | cut -d' ' -f1)
 	if [ -f "$OBJ/.config" ] && [ "$(cat "$OBJ/.config-fragments" 2>/dev/null)" = "$want" ]; then
 		info "config $VARIANT is up to date"

@@ -12,13 +12,6 @@ SHARED_BASE_DIR=${SHARED_BASE_DIR:-$REPO_DIR/../shared/base}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 ARCH=${ARCH:-x86_64}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE_DIR/ccache}
-# The checks build every prefix of the series in a worktree of their own,
-# and make bench builds the base in another. With paths under the cache
-# made relative, ccache serves an object compiled in one of them to the
-# others whenever the preprocessed source is the same, even where the
-# config differs (a prefix lacks a Kconfig symbol a later patch adds).
-# It still hashes the contents, so nothing stale is served.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$CACHE_DIR}
 
 # The identity and dates that make the base commit, and so every commit
 # on top of it, the same on every machine.
@@ -147,6 +140,20 @@ run_progress() {
 record() {
 	mkdir -p "$LOG_DIR"
 	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+}
+
+# obj_dir SRC VARIANT: where SRC is built for VARIANT. Right inside SRC,
+# so that kbuild names the sources "../FILE" rather than by absolute path
+# (the top Makefile does that for an output directory one level below the
+# source). The tree, the checks' worktree and make bench's base worktree
+# then compile a file with the same command line, and ccache serves one
+# tree's objects to the others: in direct mode when the config is the
+# same, from the preprocessed source when only an option the file does
+# not use differs (the prefixes before a patch that adds a Kconfig
+# symbol). The kernel itself is unchanged: -fmacro-prefix-map strips
+# "../" from __FILE__ as it strips an absolute source path.
+obj_dir() {
+	printf '%s/.obj-%s\n' "$1" "$2"
 }
 
 # Build in $TREE (or $SRC when set) into $OBJ for $KARCH.

@@ -42,7 +42,7 @@ create_tree() {
 		make -C "$tmp" -s mrproper
 	fi
 	git -C "$tmp" init -q -b series
-	printf '/.obj/\n' >>"$tmp/.git/info/exclude"
+	printf '/.obj-*/\n' >>"$tmp/.git/info/exclude"
 	git -C "$tmp" add -A -f
 	GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
 		git -C "$tmp" "${GIT_IDENT[@]}" commit -q -m "base: $BASE_ID"

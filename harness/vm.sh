@@ -66,7 +66,7 @@ main() {
 	for var in HMM_UFFD_GEN_SEEDS HMM_UFFD_GEN_SEED; do
 		[[ "${!var:-1}" =~ ^[0-9]+$ ]] || die "$var=${!var} is not a number"
 	done
-	OBJ=$TREE/.obj/$VARIANT
+	OBJ=$(obj_dir "$TREE" "$VARIANT")
 	KERNEL=$OBJ/arch/x86/boot/bzImage
 	[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run the build stage first"
 	[ -d "$OBJ/kselftest_install" ] || die "no kselftests in $OBJ: run the build stage first"
