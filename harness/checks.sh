@@ -282,12 +282,20 @@ analyze() {
 	echo "== coccicheck"
 	# scripts/coccicheck's own single-file mode (what C=1 CHECK= runs for
 	# each object; under C=2 it would also check the prepare objects). It
-	# exits non-zero when spatch fails.
-	for o in "${objs[@]}"; do
-		out=$(cd "$WORK" && C=1 MODE=report srctree=. scripts/coccicheck "${o%.o}.c" 2>&1)
-		{ grep -E '^[^ ]+\.[ch]:[0-9]+' <<<"$out" || true; } |
-			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/'
-	done | sort
+	# runs spatch once per semantic patch, one after another, and exits
+	# non-zero when spatch fails; xargs then fails too. That is most of an
+	# analysis' time, so the files run side by side, each reporting into
+	# a file of its own so that reports never interleave.
+	if [ "${#objs[@]}" -gt 0 ]; then
+		rm -rf "$WORK_OBJ/coccicheck"
+		mkdir -p "$WORK_OBJ/coccicheck"
+		# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
+		printf '%s\n' "${objs[@]%.o}" | (cd "$WORK" && xargs -P "$JOBS" -I '{}' \
+			sh -c 'C=1 MODE=report srctree=. scripts/coccicheck "$1.c" >"$2/$(echo "$1" | tr / _)" 2>&1' \
+			sh '{}' "$WORK_OBJ/coccicheck")
+		cat "$WORK_OBJ/coccicheck"/* | { grep -E '^[^ ]+\.[ch]:[0-9]+' || true; } |
+			sed -E 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?:/:/' | sort
+	fi
 	echo "== end"
 }
 

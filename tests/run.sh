@@ -425,6 +425,15 @@ test_checks() {
 	expect_red "checks: a coccicheck report fails coccicheck" \
 		'coccicheck: 1 new diagnostic' 'mm/a\.c: WARNING: fake coccinelle report'
 
+	# the files run side by side: one that fails must still fail all
+	checks_series coccicrash $'mm/a.c\t$a /* FAKE: cocci-crash */\tmm: crash'
+	run_checks
+	if [ "$CHECKS_RC" -ne 0 ] && grep -q 'analysis of the series failed' <<<"$CHECKS_OUT"; then
+		ok "checks: coccicheck that fails on a file fails the analysis"
+	else
+		not_ok "checks: coccicheck that fails on a file fails the analysis (rc=$CHECKS_RC): $(tail -n 5 <<<"$CHECKS_OUT" | tr '\n' '|')"
+	fi
+
 	checks_series arm64 $'mm/a.c\t$a /* FAKE: arm64-error */\tmm: arm64'
 	run_checks
 	expect_red "checks: an arm64-only build error fails arm64" \
