@@ -3,6 +3,8 @@
 # results directory, BENCH the benchmark binary, KIND "series" or "base",
 # RUNS per size.
 set -uo pipefail
+# shellcheck source=../harness/guest-lib.sh
+. "$(dirname "$0")/../harness/guest-lib.sh"
 
 OBJ=$1
 OUT=$2
@@ -13,7 +15,7 @@ RUNS=$5
 LARGE_RUNS=${6:-$RUNS}
 SIZES="32 512 4096 65536"
 
-mount --bind "$OBJ/modroot/lib/modules" /lib/modules
+guest_modules "$OBJ"
 modprobe test_hmm >"$OUT/modprobe-$KIND.log" 2>&1
 rc=0
 modes=present
