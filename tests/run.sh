@@ -249,6 +249,19 @@ test_vm() {
 	fi
 }
 
+# bench.sh's stages refuse what they cannot run.
+test_bench() {
+	env_setup bench
+	expect_fail "bench: an unknown action is refused" "unknown bench action 'frobnicate'" \
+		"$HARNESS_DIR/bench.sh" frobnicate
+	expect_fail "bench: an unknown kernel is refused" "unknown kernel 'nosuch' \\(series or base\\)" \
+		"$HARNESS_DIR/bench.sh" vm nosuch
+	expect_fail "bench: a bad BENCH_RUNS is refused" 'BENCH_RUNS=0 is not a positive number' \
+		env BENCH_RUNS=0 "$HARNESS_DIR/bench.sh" summary
+	expect_fail "bench: a summary without the results of both kernels is refused" \
+		"no results of the series kernel in $LOG_DIR/bench/series" "$HARNESS_DIR/bench.sh" summary
+}
+
 # report.py on hand-made TAP and kernel logs.
 test_report() {
 	local tree log desc dir=$SCRATCH/report
@@ -590,6 +603,7 @@ test_mtimes
 test_bad_patches
 test_bad_arguments
 test_vm
+test_bench
 test_report
 test_checks
 test_build
