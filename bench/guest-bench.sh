@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs inside the VM for bench.sh: OBJ the build directory, OUT the shared
-# results directory, BENCH the benchmark binary, KIND "series" or "base",
-# RUNS per size.
+# Runs inside the VM that vm.sh boots for bench.sh: OBJ the build
+# directory, OUT the shared results directory of this kernel, BENCH the
+# benchmark binary, KIND "series" or "base", RUNS per size. Writes
+# OUT/status last: 0 when every run succeeded.
 set -uo pipefail
+# shellcheck source=../harness/guest-lib.sh
+. "$(dirname "$0")/../harness/guest-lib.sh"
 
 OBJ=$1
 OUT=$2
@@ -13,8 +16,8 @@ RUNS=$5
 LARGE_RUNS=${6:-$RUNS}
 SIZES="32 512 4096 65536"
 
-mount --bind "$OBJ/modroot/lib/modules" /lib/modules
-modprobe test_hmm >"$OUT/modprobe-$KIND.log" 2>&1
+guest_modules "$OBJ"
+load_test_hmm "$OUT"
 rc=0
 modes=present
 [ "$KIND" = series ] && modes="present mirror cpu walks"
@@ -24,8 +27,9 @@ for n in $SIZES; do
 		[ "$n" -le 4096 ] || runs=$LARGE_RUNS
 		# A count, the same on every run: once is enough.
 		[ "$mode" != walks ] || runs=1
-		"$BENCH" "$mode" "$n" "$runs" >>"$OUT/raw-$KIND.txt" 2>>"$OUT/bench-$KIND.err" || rc=1
+		echo "$KIND: $mode, $n pages, $runs run(s)" >>"$OUT/progress"
+		"$BENCH" "$mode" "$n" "$runs" >>"$OUT/raw.txt" 2>>"$OUT/bench.err" || rc=1
 	done
 done
-sed "s/^/$KIND /" "$OUT/raw-$KIND.txt" >"$OUT/bench-$KIND.txt"
-echo "$rc" >"$OUT/status-$KIND"
+sed "s/^/$KIND /" "$OUT/raw.txt" >"$OUT/bench.txt"
+guest_finish "$OUT" "$rc"

@@ -5,57 +5,96 @@
 #   - ns/page of one unlockable mirror call over N uffd-MISSING pages,
 #     against the CPU touching the same pages with the same handler;
 #   - ns/page of HMM_DMIRROR_READ on present pages, series against base.
-# Prints medians and ratios and writes build/logs/bench/bench.png.
-# harness/run bench runs the deps, base and tree stages first.
+# Each action is one stage of harness/run bench, after deps, base and tree:
+#   bench.sh build series|base   config and build that kernel (the base in
+#                                a worktree of its own)
+#   bench.sh vm series|base      boot it (vm.sh) and run bench/guest-bench.sh
+#   bench.sh summary             print medians and ratios, write
+#                                build/logs/bench/bench.png
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 BENCH_RUNS=${BENCH_RUNS:-7}
 BENCH_LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
+BENCH_DIR=$LOG_DIR/bench
 
-# The same config and build stages as make check, on SRC.
-build_bench_kernel() {
-	local src=$1
-	SRC=$src "$HARNESS_DIR/config.sh" bench
-	SRC=$src KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
+# kind_src KIND: the source tree of KIND's kernel. The base has a
+# worktree of its own, so make bench and make check never move each
+# other's sources; `bench.sh build base` makes it.
+kind_src() {
+	case "$1" in
+	series) echo "$TREE" ;;
+	base) echo "$CACHE_DIR/work/$BASE_ID-bench-base" ;;
+	*) die "unknown kernel '$1' (series or base)" ;;
+	esac
 }
 
-boot() {
-	local src=$1 kind=$2 out=$3 obj
-	obj=$(obj_dir "$src" bench)
-	timeout 3600 vng --disable-kvm -r "$obj/arch/x86/boot/bzImage" --cpus 2 \
-		--memory 4G --rwdir "$out" -- bash "$REPO_DIR/bench/guest-bench.sh" \
-		"$obj" "$out" "$out/hmm-uffd-bench" "$kind" "$BENCH_RUNS" "$BENCH_LARGE_RUNS" \
-		</dev/null >"$LOG_DIR/bench-vm-$kind.log" 2>&1 || true
-	[ "$(cat "$out/status-$kind" 2>/dev/null)" = 0 ] ||
-		die "the $kind benchmark did not finish: $out/bench-$kind.err, $LOG_DIR/bench-vm-$kind.log"
-}
-
-main() {
-	local out=$LOG_DIR/bench work start
-	check_args
-	load_state
-	need_tool vng gnuplot gcc
-	# The base kernel gets a worktree of its own, so make bench and make
-	# check never move each other's sources.
-	work=$CACHE_DIR/work/$BASE_ID-bench-base
-	if ! git -C "$work" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$TREE" worktree prune
-		git -C "$TREE" worktree add -q --detach "$work" base
+# base_config SRC OBJ: the base's config is the series' bench config less
+# the options the base's Kconfig does not know (the series adds some, such
+# as its KUnit suite), as checks.sh does for the prefixes of the series:
+# configs/ asks for them, so config.sh would refuse the base, and the two
+# kernels differ in nothing else.
+base_config() {
+	local src=$1 obj=$2 series lost
+	series=$(obj_dir "$TREE" bench)/.config
+	[ -f "$series" ] || die "no bench config of the series in $series: run 'bench.sh build series' first"
+	if cmp -s "$series" "$obj/.config.series" && [ -f "$obj/.config" ]; then
+		info "config bench of the base is up to date"
+		return
 	fi
-	info "building the non-debug kernels (series and base)"
-	build_bench_kernel "$TREE"
-	build_bench_kernel "$work"
-	rm -rf "$out"
-	mkdir -p "$out"
-	gcc -O2 -Wall -pthread -I "$TREE/lib" -o "$out/hmm-uffd-bench" "$REPO_DIR/bench/hmm-uffd-bench.c"
-	info "running the benchmark ($BENCH_RUNS runs per size) on the series, then on the base"
-	start=$SECONDS
-	boot "$TREE" series "$out"
-	boot "$work" base "$out"
-	python3 "$REPO_DIR/bench/summarize.py" "$out/plot.dat" "$out/bench-series.txt" \
-		"$out/bench-base.txt" | tee "$out/summary.txt"
+	mkdir -p "$obj"
+	cp "$series" "$obj/.config"
+	SRC=$src OBJ=$obj run_logged config-bench-base kmake olddefconfig
+	lost=$(grep '^CONFIG_' "$series" | grep -vxF -f "$obj/.config" | paste -sd ' ' || true)
+	info "config bench of the base: the series' less ${lost:-nothing}"
+	cp "$series" "$obj/.config.series"
+}
+
+# The same config and build stages as make check, into obj_dir SRC bench.
+build_bench_kernel() {
+	local src obj
+	src=$(kind_src "$1")
+	obj=$(obj_dir "$src" bench)
+	if [ "$1" = base ]; then
+		if ! git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+			git -C "$TREE" worktree prune
+			git -C "$TREE" worktree add -q --detach "$src" base
+		fi
+		base_config "$src" "$obj"
+	else
+		SRC=$src OBJ=$obj "$HARNESS_DIR/config.sh" bench
+	fi
+	SRC=$src OBJ=$obj KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
+}
+
+# boot KIND: the benchmark in a VM on KIND's kernel (vm.sh), its results
+# in build/logs/bench/KIND.
+boot() {
+	local src obj out=$BENCH_DIR/$1
+	src=$(kind_src "$1")
+	obj=$(obj_dir "$src" bench)
+	need_tool gcc
+	# a summary of an earlier run must not stand for this one
+	rm -f "$BENCH_DIR/summary.txt" "$BENCH_DIR/plot.dat" "$BENCH_DIR/bench.png"
+	mkdir -p "$BENCH_DIR"
+	gcc -O2 -Wall -pthread -I "$TREE/lib" -o "$BENCH_DIR/hmm-uffd-bench" "$REPO_DIR/bench/hmm-uffd-bench.c"
+	info "running the benchmark on the $1 ($BENCH_RUNS runs per size, $BENCH_LARGE_RUNS at 65536 pages)"
+	SRC=$src OBJ=$obj OUT=$out GUEST=$REPO_DIR/bench/guest-bench.sh \
+		VM_TIMEOUT=${VM_TIMEOUT:-3600} "$HARNESS_DIR/vm.sh" bench \
+		"$BENCH_DIR/hmm-uffd-bench" "$1" "$BENCH_RUNS" "$BENCH_LARGE_RUNS"
+	[ "$(cat "$out/status")" = 0 ] ||
+		die "the $1 benchmark failed: $out/bench.err, $out/modprobe-test_hmm.log, $out-console.log"
+}
+
+summary() {
+	local out=$BENCH_DIR kind
+	need_tool gnuplot
+	for kind in series base; do
+		[ -s "$out/$kind/bench.txt" ] || die "no results of the $kind kernel in $out/$kind: run 'bench.sh vm $kind' first"
+	done
+	python3 "$REPO_DIR/bench/summarize.py" "$out/plot.dat" "$out/series/bench.txt" \
+		"$out/base/bench.txt" | tee "$out/summary.txt"
 	gnuplot -e "set terminal png size 900,520; set output '$out/bench.png';
 		set logscale x 2; set xlabel 'pages per call'; set ylabel 'ns per page (median)';
 		set key top left; set title 'uffd MISSING faults: unlockable HMM mirror vs CPU';
@@ -64,7 +103,21 @@ main() {
 		'' using 1:4 with linespoints title 'present pages, series',
 		'' using 1:5 with linespoints title 'present pages, base'"
 	info "plot: $out/bench.png"
-	record bench-vm 1 0 0 $((SECONDS - start))
+}
+
+main() {
+	local action=${1:-} var
+	check_args
+	for var in BENCH_RUNS BENCH_LARGE_RUNS; do
+		[[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var=${!var} is not a positive number"
+	done
+	load_state
+	case "$action" in
+	build) build_bench_kernel "${2:-}" ;;
+	vm) boot "${2:-}" ;;
+	summary) summary ;;
+	*) die "unknown bench action '$action' (build series|base, vm series|base, summary)" ;;
+	esac
 }
 
 main "$@"

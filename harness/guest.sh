@@ -4,6 +4,8 @@
 # earlier one failed, and "status" is written last, so the host can tell a
 # finished run from a VM that died.
 set -uo pipefail
+# shellcheck source=guest-lib.sh
+. "$(dirname "$0")/guest-lib.sh"
 
 OBJ=$1
 OUT=$2
@@ -12,8 +14,7 @@ SELECTION=$4
 TEST_HMM_ARGS=${5:-}
 EXCLUDED=${6:-}
 
-# The host's /lib/modules does not hold this kernel's modules.
-mount --bind "$OBJ/modroot/lib/modules" /lib/modules
+guest_modules "$OBJ"
 
 # The kselftest tree is on the read-only host filesystem; some tests write
 # next to themselves.
@@ -55,7 +56,7 @@ export HMM_UFFD_FILE_DIR="$OUT/files"
 # parameters only when asked to (see there).
 if [ -n "$TEST_HMM_ARGS" ]; then
 	# shellcheck disable=SC2086 # a list of module parameters
-	modprobe test_hmm $TEST_HMM_ARGS >"$OUT/modprobe-test_hmm.log" 2>&1
+	load_test_hmm "$OUT" $TEST_HMM_ARGS
 fi
 
 # mm:ksft_hmm.sh is run_vmtests.sh -t hmm: test_hmm.sh loads test_hmm,
@@ -94,5 +95,4 @@ for results in /sys/kernel/debug/kunit/*/results; do
 	[ -f "$results" ] && cat "$results"
 done >"$OUT/kunit.tap"
 
-dmesg >"$OUT/dmesg.txt"
-echo finished >"$OUT/status"
+guest_finish "$OUT" finished
