@@ -7,7 +7,8 @@
 #   - ns/page of HMM_DMIRROR_READ on present pages, series against base.
 # Each action is one stage of harness/run bench, after deps, base and tree:
 #   bench.sh build series|base   config and build that kernel (the base in
-#                                a worktree of its own)
+#                                a worktree of its own, with the series'
+#                                config)
 #   bench.sh vm series|base      boot it (vm.sh) and run bench/guest-bench.sh
 #   bench.sh summary             print medians and ratios, write
 #                                build/logs/bench/bench.png
@@ -30,15 +31,39 @@ kind_src() {
 	esac
 }
 
+# base_config SRC OBJ: the base's config is the series' bench config less
+# the options the base's Kconfig does not know (the series adds some, such
+# as its KUnit suite), as checks.sh does for the prefixes of the series:
+# configs/ asks for them, so config.sh would refuse the base, and the two
+# kernels differ in nothing else.
+base_config() {
+	local src=$1 obj=$2 series=$TREE/.obj/bench/.config lost
+	[ -f "$series" ] || die "no bench config of the series in $series: run 'bench.sh build series' first"
+	if cmp -s "$series" "$obj/.config.series" && [ -f "$obj/.config" ]; then
+		info "config bench of the base is up to date"
+		return
+	fi
+	mkdir -p "$obj"
+	cp "$series" "$obj/.config"
+	SRC=$src OBJ=$obj run_logged config-bench-base kmake olddefconfig
+	lost=$(grep '^CONFIG_' "$series" | grep -vxF -f "$obj/.config" | paste -sd ' ' || true)
+	info "config bench of the base: the series' less ${lost:-nothing}"
+	cp "$series" "$obj/.config.series"
+}
+
 # The same config and build stages as make check, into SRC/.obj/bench.
 build_bench_kernel() {
 	local src
 	src=$(kind_src "$1")
-	if [ "$1" = base ] && ! git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$TREE" worktree prune
-		git -C "$TREE" worktree add -q --detach "$src" base
+	if [ "$1" = base ]; then
+		if ! git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+			git -C "$TREE" worktree prune
+			git -C "$TREE" worktree add -q --detach "$src" base
+		fi
+		base_config "$src" "$src/.obj/bench"
+	else
+		SRC=$src OBJ=$src/.obj/bench "$HARNESS_DIR/config.sh" bench
 	fi
-	SRC=$src OBJ=$src/.obj/bench "$HARNESS_DIR/config.sh" bench
 	SRC=$src OBJ=$src/.obj/bench KSELFTESTS=0 "$HARNESS_DIR/build.sh" bench
 }
 

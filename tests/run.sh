@@ -260,6 +260,9 @@ test_bench() {
 		env BENCH_RUNS=0 "$HARNESS_DIR/bench.sh" summary
 	expect_fail "bench: a summary without the results of both kernels is refused" \
 		"no results of the series kernel in $LOG_DIR/bench/series" "$HARNESS_DIR/bench.sh" summary
+	expect_fail "bench: the base kernel is configured from the series' bench config, built first" \
+		"no bench config of the series in $ENV_TREE/.obj/bench/.config: run 'bench.sh build series' first" \
+		"$HARNESS_DIR/bench.sh" build base
 }
 
 # report.py on hand-made TAP and kernel logs.
