@@ -129,13 +129,22 @@ static void handler_stop(struct handler *h)
 
 static void tracefs_write(const char *file, const char *val)
 {
+	size_t len = strlen(val), done = 0;
 	char path[256];
+	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), TRACEFS "/%s", file);
 	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+	if (fd < 0)
 		die(path);
+	/* set_ftrace_filter takes one name per write() and says so by a short count */
+	while (done < len) {
+		n = write(fd, val + done, len - done);
+		if (n <= 0)
+			die(path);
+		done += n;
+	}
 	close(fd);
 }
 
