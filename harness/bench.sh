@@ -7,7 +7,8 @@
 #   - ns/page of HMM_DMIRROR_READ on present pages, series against base.
 # Each action is one stage of harness/run bench, after deps, base and tree:
 #   bench.sh build series|base   config and build that kernel (the base in
-#                                a worktree of its own)
+#                                a worktree of its own, with the series'
+#                                config)
 #   bench.sh vm series|base      boot it (vm.sh) and run bench/guest-bench.sh
 #   bench.sh summary             print medians and ratios, write
 #                                build/logs/bench/bench.png
