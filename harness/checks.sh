@@ -111,8 +111,21 @@ touched_objects() {
 	done
 }
 
+# fixes_unknown PATCH: the Fixes: tags of PATCH that name no commit of
+# data/upstream-commits.tsv, with that commit's exact subject.
+fixes_unknown() {
+	local line
+	{ grep -E '^Fixes:' "$1" || true; } | while IFS= read -r line; do
+		if ! awk -F'\t' -v line="$line" '
+			!/^#/ && NF >= 2 && line == "Fixes: " $1 " (\"" $2 "\")" { found = 1 }
+			END { exit !found }' "$REPO_DIR/data/upstream-commits.tsv"; then
+			printf '%s\n' "$line"
+		fi
+	done
+}
+
 check_checkpatch() {
-	local p f out rc spell=()
+	local p f out rc spell=() unknown
 	for f in /usr/share/codespell/dictionary.txt \
 		/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt; do
 		if [ -f "$f" ]; then
@@ -130,10 +143,15 @@ check_checkpatch() {
 		rc=0
 		# FILE_PATH_CHANGES asks of every new file whether MAINTAINERS
 		# needs updating; check_maintainers answers that for real.
+		# UNKNOWN_COMMIT_ID: the base has no upstream history to look a
+		# Fixes: id up in; fixes_unknown checks them against our list.
 		out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict \
-			--ignore FILE_PATH_CHANGES "${spell[@]}" "$p" 2>&1) || rc=$?
+			--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "${spell[@]}" "$p" 2>&1) || rc=$?
+		unknown=$(fixes_unknown "$p")
 		printf '%s\n' "$out" >"$LOG_DIR/checkpatch-${p##*/}.log"
-		if grep -q '^Traceback' <<<"$out"; then
+		if [ -n "$unknown" ]; then
+			not_ok "checkpatch --strict ${p##*/}: a Fixes: tag names no commit of data/upstream-commits.tsv: $(head -n 1 <<<"$unknown")"
+		elif grep -q '^Traceback' <<<"$out"; then
 			not_ok "checkpatch --strict ${p##*/}: a checkpatch helper crashed (log: $LOG_DIR/checkpatch-${p##*/}.log)"
 		elif [ "$rc" -eq 0 ] && grep -qE '^total: 0 errors, 0 warnings, 0 checks|has no obvious style problems' <<<"$out"; then
 			ok "checkpatch --strict ${p##*/}"

@@ -408,7 +408,7 @@ checks_series() {
 		git -C "$ENV_TREE" add "$file"
 		GIT_AUTHOR_DATE="2026-02-0${n}T00:00:00Z" git -C "$ENV_TREE" -c user.name=t \
 			-c user.email=t@example.org commit -q -m "$subject" -m "Why and what." \
-			-m "Signed-off-by: t <t@example.org>"
+			${CHECKS_FIXES:+-m "$CHECKS_FIXES"} -m "Signed-off-by: t <t@example.org>"
 	done
 	"$HARNESS_DIR/tree.sh" export >/dev/null 2>&1
 }
@@ -526,6 +526,20 @@ test_checks() {
 	run_checks
 	expect_red "checks: a checkpatch ERROR fails checkpatch" \
 		'checkpatch --strict 0001-mm-style.patch'
+
+	CHECKS_FIXES='Fixes: 0123456789ab ("mm: a commit nobody verified")' \
+		checks_series fixes $'mm/a.c\t$a int a3;\tmm: fix'
+	run_checks
+	expect_red "checks: a Fixes: tag that names no known upstream commit fails checkpatch" \
+		'checkpatch --strict 0001-mm-fix\.patch: a Fixes: tag names no commit'
+	CHECKS_FIXES='Fixes: b9a66cd5ccbb ("mshv: Add support for movable memory regions")' \
+		checks_series fixes-known $'mm/a.c\t$a int a4;\tmm: fix'
+	run_checks
+	if [ "$CHECKS_RC" -eq 0 ] && grep -q '^  ok.*checkpatch --strict 0001-mm-fix\.patch' <<<"$CHECKS_OUT"; then
+		ok "checks: a Fixes: tag of data/upstream-commits.tsv passes"
+	else
+		not_ok "checks: a known Fixes: tag failed (rc=$CHECKS_RC): $(grep -E 'FAIL|checkpatch' <<<"$CHECKS_OUT" | head -n 3 | tr '\n' '|')"
+	fi
 
 	checks_series prompt $'mm/a.c\t$a int a;\tmm: first' \
 		$'mm/b.c\t$a /* FAKE: kconfig-prompt */\tmm: a new option' \
