@@ -237,8 +237,9 @@ test_vm() {
 	# no GUEST: harness/guest.sh with its kselftest arguments, as make
 	# check runs it (logged, not run: it would mount over /lib/modules)
 	rc=0
-	log=$(env PATH="$FAKE_KERNEL/bin:$PATH" FAKE_VNG_LOG="$dir/vng.log" \
-		"$HARNESS_DIR/vm.sh" debug 2>&1) || rc=$?
+	# (without the caller's seed variables, which vm.sh passes on)
+	log=$(env -u HMM_UFFD_GEN_SEEDS -u HMM_UFFD_GEN_SEED PATH="$FAKE_KERNEL/bin:$PATH" \
+		FAKE_VNG_LOG="$dir/vng.log" "$HARNESS_DIR/vm.sh" debug 2>&1) || rc=$?
 	want=$(printf '%s\n' -- env "HMM_UFFD_GEN_SEEDS=" "HMM_UFFD_GEN_SEED=" "$HARNESS_DIR/guest.sh" \
 		"$obj" "$LOG_DIR/vm" 1200 "-t mm:ksft_hmm.sh" "" "$REPO_DIR/data/excluded-tests.tsv")
 	if [ "$rc" -ne 0 ] && grep -q "the VM did not finish" <<<"$log" &&
